@@ -1,0 +1,115 @@
+"""The `tropa` command line: run, console, content check|import, keygen."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.logs import setup_logging
+
+log = logging.getLogger("tropa")
+
+
+def parser() -> argparse.ArgumentParser:
+    """Every subcommand and its options."""
+    top = argparse.ArgumentParser(prog="tropa", description="Tropa: sourced answers for anti-war activists.")
+    sub = top.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the bot (long polling); the default")
+    console = sub.add_parser("console", help="chat with the bot in this terminal: no token, no network")
+    console.add_argument("--lang", choices=["ru", "en"], default=None, help="the Telegram language of the console user")
+    content = sub.add_parser("content", help="check or import the content files")
+    content_sub = content.add_subparsers(dest="action", required=True)
+    check = content_sub.add_parser("check", help="validate every file; exit 1 on any problem")
+    check.add_argument("--dir", default=None, help="content folder (default: TROPA_CONTENT_DIR or the bundled one)")
+    imp = content_sub.add_parser("import", help="load the files into the database (idempotent)")
+    imp.add_argument("--dir", default=None, help="content folder (default: TROPA_CONTENT_DIR or the bundled one)")
+    imp.add_argument("--force", action="store_true", help="let files overwrite newer edits made in the database")
+    sub.add_parser("keygen", help="print a new TROPA_SECRET_KEY")
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: operator errors are one line and exit code 2."""
+    args = parser().parse_args(argv)
+    command = args.command or "run"
+    try:
+        if command == "keygen":
+            from storage.crypto import new_master_key
+
+            print(base64.urlsafe_b64encode(new_master_key()).decode("ascii"))
+            return 0
+        settings = load_settings()
+        setup_logging(settings.log_level)
+        if command == "content":
+            return content_command(settings, args)
+        if command == "console":
+            from bot.console import run_console
+
+            return run_console(settings, args.lang)
+        return run(settings)
+    except ConfigError as exc:
+        print(f"tropa: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def run(settings: Settings) -> int:
+    """Long polling until SIGINT or SIGTERM."""
+    from bot.app import build_application
+
+    settings.key()  # fail fast, before any network
+    app = build_application(settings)
+    app.run_polling(allowed_updates=["message", "callback_query", "inline_query"])
+    return 0
+
+
+def content_command(settings: Settings, args: argparse.Namespace) -> int:
+    """`content check` prints `path: field: problem` lines; `content import` loads valid files."""
+    from pathlib import Path
+
+    from bot.content_check import check_tree
+    from bot.i18n import Texts
+
+    root = Path(args.dir) if args.dir else settings.content_dir
+    items, problems = check_tree(root, Texts.load())
+    for problem in problems:
+        print(problem)
+    if args.action == "check":
+        sections = {i.section for i in items}
+        print(f"{len(items)} files in {len(sections)} sections, {len(problems)} problems", file=sys.stderr)
+        return 1 if problems else 0
+    if problems:
+        print("nothing imported: fix the problems above first", file=sys.stderr)
+        return 1
+    return asyncio.run(import_content(settings, items, force=args.force))
+
+
+async def import_content(settings: Settings, items: list, force: bool) -> int:  # type: ignore[type-arg]
+    """Import into TROPA_DB_PATH and report what changed."""
+    from storage import content
+    from storage.db import connect
+    from storage.migrate import migrate
+
+    db = await connect(settings.db_path)
+    try:
+        await migrate(db)
+        report = await content.import_items(db, items, force=force)
+    finally:
+        await db.close()
+    print(
+        f"added {len(report.added)}, updated {len(report.updated)}, unchanged {len(report.unchanged)}, "
+        f"kept database edits {len(report.kept)}"
+    )
+    for name in report.kept:
+        print(f"kept (edited in the database; use --force to overwrite): {name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""Build the Application: handlers, services opened in post_init and closed in post_shutdown."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from telegram import BotCommand, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.request import BaseRequest
+
+from bot.config import Settings
+from bot.context import Context, Services
+from bot.handlers import register_all
+from bot.i18n import LANGS, Texts
+from storage import content
+from storage.content_files import load_tree
+from storage.crypto import Keys
+from storage.db import connect
+from storage.migrate import migrate
+from storage.search import Searcher
+
+log = logging.getLogger("tropa.app")
+COMMANDS = ("start", "tactics", "conscription", "orgs", "search", "language", "help", "privacy", "about")
+TropaApp = Application[Any, Context, Services, Any, Any, Any]
+
+
+def build_application(
+    settings: Settings,
+    *,
+    key: bytes | None = None,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+    rate_limit: bool = True,
+) -> TropaApp:
+    """The real Application, with no persistence: PTB's would write every chat id it saw to disk."""
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token())
+        .base_url(settings.api_base_url)
+        .base_file_url(settings.file_url)
+        .context_types(ContextTypes(context=Context, bot_data=Services))
+        .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .concurrent_updates(True)
+        .post_init(open_services)
+        .post_shutdown(close_services)
+    )
+    if rate_limit:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    if request is not None:
+        builder = builder.request(request)
+    if get_updates_request is not None:
+        builder = builder.get_updates_request(get_updates_request)
+    app: TropaApp = builder.build()
+    services = app.bot_data
+    services.settings = settings
+    services.texts = Texts.load()
+    services.keys = Keys.from_master(key if key is not None else settings.key())
+    register_all(app)
+    return app
+
+
+async def open_services(app: TropaApp) -> None:
+    """Open the database, migrate, import the bundled content if there is none, set the command menu."""
+    started = time.perf_counter()
+    services = app.bot_data
+    assert services.settings is not None and services.texts is not None
+    services.db = db = await connect(services.settings.db_path)
+    applied = await migrate(db)
+    if applied:
+        log.info("event=migrated count=%d", len(applied))
+    if not await content.has_content(db):
+        items, problems = load_tree(services.settings.content_dir)
+        if problems:
+            log.warning("event=content_problems count=%d hint='run tropa content check'", len(problems))
+        report = await content.import_items(db, items)
+        log.info("event=content_imported added=%d", len(report.added))
+    services.searcher = Searcher(db)
+    services.bot_username = app.bot.username
+    for lang in LANGS:
+        commands = [BotCommand(c, services.texts.label(lang, "commands", c)) for c in COMMANDS]
+        await app.bot.set_my_commands(commands, language_code=lang)
+    await app.bot.set_my_commands(
+        [BotCommand(c, services.texts.label("en", "commands", c)) for c in COMMANDS]
+    )
+    log.info("event=started ms=%.0f", (time.perf_counter() - started) * 1000)
+
+
+async def close_services(app: TropaApp) -> None:
+    """Close the database so the process can exit."""
+    db = app.bot_data.db
+    if db is not None:
+        await db.close()
+        app.bot_data.db = None
+
+
+@asynccontextmanager
+async def polling(app: TropaApp, *, timeout: int = 10) -> AsyncIterator[TropaApp]:
+    """Run the Application with long polling inside an async block, the way run_polling would."""
+    await app.initialize()
+    try:
+        if app.post_init is not None:
+            await app.post_init(app)
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(
+            poll_interval=0, timeout=timeout, allowed_updates=["message", "callback_query", "inline_query"]
+        )
+        try:
+            yield app
+        finally:
+            if app.updater.running:
+                await app.updater.stop()
+            if app.running:
+                await app.stop()
+    finally:
+        await app.shutdown()
+        if app.post_shutdown is not None:
+            await app.post_shutdown(app)

@@ -1,0 +1,129 @@
+"""Settings read from the environment or a .env file, validated once at start-up."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,60}$")
+ALIAS_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,31}$")
+
+
+class ConfigError(Exception):
+    """An operator error: one line naming the variable and how to fix it."""
+
+
+class Settings(BaseSettings):
+    """Every TROPA_* variable; secrets are SecretStr so they never print."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TROPA_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    bot_token: SecretStr | None = None
+    api_base_url: str = "https://api.telegram.org/bot"
+    api_file_url: str | None = None
+    db_path: Path = Path("tropa.sqlite3")
+    secret_key: SecretStr | None = None
+    admin_ids: Annotated[dict[int, str], NoDecode] = Field(default_factory=dict)
+    log_level: str = "INFO"
+    content_dir: Path = REPO_ROOT / "content"
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not TOKEN_RE.match(value.get_secret_value()):
+            raise ValueError("must look like 123456789:AA... as @BotFather gives it")
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _key_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            decode_key(value.get_secret_value())
+        return value
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _parse_admins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return parse_admin_ids(value)
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+    @field_validator("api_base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL such as https://api.telegram.org/bot")
+        return value
+
+    def token(self) -> str:
+        """The bot token, or a ConfigError saying how to get one."""
+        if self.bot_token is None:
+            raise ConfigError(
+                "TROPA_BOT_TOKEN is not set: create a bot with @BotFather and put its token in TROPA_BOT_TOKEN "
+                "(or try `tropa console`, which needs none)"
+            )
+        return self.bot_token.get_secret_value()
+
+    def key(self) -> bytes:
+        """The 32-byte master key, or a ConfigError saying how to make one."""
+        if self.secret_key is None:
+            raise ConfigError("TROPA_SECRET_KEY is not set: run `tropa keygen` and put its output in TROPA_SECRET_KEY")
+        return decode_key(self.secret_key.get_secret_value())
+
+    @property
+    def file_url(self) -> str:
+        """Base URL for file downloads, derived from the API URL unless set."""
+        if self.api_file_url:
+            return self.api_file_url
+        return self.api_base_url.removesuffix("/bot") + "/file/bot"
+
+
+def decode_key(text: str) -> bytes:
+    """Decode urlsafe base64 of exactly 32 bytes."""
+    try:
+        raw = base64.urlsafe_b64decode(text.strip().encode("ascii") + b"=" * (-len(text.strip()) % 4))
+    except (binascii.Error, UnicodeEncodeError, ValueError) as exc:
+        raise ValueError("must be urlsafe base64 of 32 bytes: run `tropa keygen` to make one") from exc
+    if len(raw) != 32:
+        raise ValueError("must be urlsafe base64 of 32 bytes: run `tropa keygen` to make one")
+    return raw
+
+
+def parse_admin_ids(text: str) -> dict[int, str]:
+    """Parse `alias:id,alias:id` (a bare id gets the alias admin1, admin2, ...)."""
+    admins: dict[int, str] = {}
+    for number, part in enumerate(filter(None, (p.strip() for p in text.split(","))), start=1):
+        alias, _, ident = part.rpartition(":")
+        alias = alias.strip() or f"admin{number}"
+        if not ident.strip().isdigit() or not ALIAS_RE.match(alias):
+            raise ValueError("must be a comma-separated list of alias:telegram_id, e.g. anna:123,boris:456")
+        admins[int(ident)] = alias
+    return admins
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build Settings, turning validation errors into one ConfigError line."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "settings"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"TROPA_{field.upper()} is invalid: {message}") from None

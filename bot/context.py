@@ -1,0 +1,70 @@
+"""A typed CallbackContext: .db, .settings, .texts and friends instead of casting bot_data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import aiosqlite
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.config import Settings
+from bot.i18n import Texts
+from storage.crypto import Keys
+from storage.search import Searcher
+
+T = TypeVar("T")
+
+
+@dataclass
+class Services:
+    """What handlers share: set by build_application, opened in post_init, closed in post_shutdown.
+
+    PTB builds bot_data with no arguments, so every field starts empty.
+    """
+
+    settings: Settings | None = None
+    texts: Texts | None = None
+    keys: Keys | None = None
+    db: aiosqlite.Connection | None = None
+    searcher: Searcher | None = None
+    bot_username: str = "tropa_bot"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _need(value: T | None, what: str) -> T:
+    if value is None:
+        raise RuntimeError(f"{what} is not ready yet")
+    return value
+
+
+class Context(CallbackContext[ExtBot[None], Services, None, None]):
+    """Handlers' context with typed access to shared services."""
+
+    def __init__(self, application: Application[Any, Any, Any, Any, Any, Any], chat_id: int | None = None,
+                 user_id: int | None = None) -> None:
+        super().__init__(application=application, chat_id=chat_id, user_id=user_id)
+
+    @property
+    def services(self) -> Services:
+        return self.bot_data
+
+    @property
+    def db(self) -> aiosqlite.Connection:
+        return _need(self.bot_data.db, "the database")
+
+    @property
+    def settings(self) -> Settings:
+        return _need(self.bot_data.settings, "settings")
+
+    @property
+    def texts(self) -> Texts:
+        return _need(self.bot_data.texts, "texts")
+
+    @property
+    def keys(self) -> Keys:
+        return _need(self.bot_data.keys, "keys")
+
+    @property
+    def searcher(self) -> Searcher:
+        return _need(self.bot_data.searcher, "search")

@@ -1,0 +1,102 @@
+"""What every handler needs: the reader's language and one way to answer (send, or edit in place)."""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from typing import Concatenate, ParamSpec
+
+from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
+from telegram.error import BadRequest
+from telegram.ext import filters
+
+from bot.context import Context
+from bot.i18n import lang_from_code
+from bot.render import MESSAGE_LIMIT, split_html
+from storage import prefs
+
+log = logging.getLogger("tropa.handlers")
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+P = ParamSpec("P")
+# New messages in private chats: edits, channel posts and groups are not conversations with us.
+PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+TAGS_RE = re.compile(r"<[^>]+>")
+
+
+async def reader_lang(update: Update, context: Context) -> str:
+    """The stored choice for this chat if any, else from Telegram's language_code."""
+    chat = update.effective_chat
+    if chat is not None:
+        stored = await prefs.get_lang(context.db, context.keys.lookup(chat.id))
+        if stored:
+            return stored
+    user = update.effective_user
+    return lang_from_code(user.language_code if user else None)
+
+
+def plain(text_html: str) -> str:
+    """What Telegram shows for this HTML: tags gone, entities decoded, ends trimmed."""
+    return html.unescape(TAGS_RE.sub("", text_html)).strip()
+
+
+async def respond(
+    update: Update, context: Context, text_html: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Edit the message a button belongs to, or send a new one; long text goes out in parts."""
+    parts = split_html(text_html, MESSAGE_LIMIT)
+    query = update.callback_query
+    message = query.message if query else None
+    if isinstance(message, Message) and message.text is not None:
+        first_markup = markup if len(parts) == 1 else None
+        # Telegram refuses an edit that changes nothing; a double tap must not cause one.
+        if message.text != plain(parts[0]) or message.reply_markup != first_markup:
+            await message.edit_text(parts[0], reply_markup=first_markup, link_preview_options=NO_PREVIEW)
+        for number, part in enumerate(parts[1:], start=2):
+            await message.chat.send_message(
+                part, reply_markup=markup if number == len(parts) else None, link_preview_options=NO_PREVIEW
+            )
+        return
+    chat = update.effective_chat
+    if chat is None:
+        return
+    for number, part in enumerate(parts, start=1):
+        await chat.send_message(part, reply_markup=markup if number == len(parts) else None,
+                                link_preview_options=NO_PREVIEW)
+
+
+async def answer_query(update: Update, text: str | None = None, alert: bool = False) -> None:
+    """Stop the button's spinner; ignore a query too old to answer."""
+    query = update.callback_query
+    if query is None:
+        return
+    try:
+        await query.answer(text[:200] if text else None, show_alert=alert)
+    except BadRequest as exc:
+        if "query is too old" not in str(exc).lower() and "query id is invalid" not in str(exc).lower():
+            raise
+
+
+def timed(
+    event: str,
+) -> Callable[[Callable[Concatenate[Update, Context, P], Awaitable[None]]],
+              Callable[Concatenate[Update, Context, P], Awaitable[None]]]:
+    """Log the event name and how long it took: never who, never what they wrote."""
+
+    def decorate(
+        func: Callable[Concatenate[Update, Context, P], Awaitable[None]],
+    ) -> Callable[Concatenate[Update, Context, P], Awaitable[None]]:
+        @wraps(func)
+        async def wrapper(update: Update, context: Context, *args: P.args, **kwargs: P.kwargs) -> None:
+            started = time.perf_counter()
+            try:
+                await func(update, context, *args, **kwargs)
+            finally:
+                log.info("event=%s ms=%.1f", event, (time.perf_counter() - started) * 1000)
+
+        return wrapper
+
+    return decorate

@@ -1,0 +1,44 @@
+"""The error handler: log the exception type and the handler's name only, then apologise once."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import Application
+
+from bot.context import Context
+from bot.i18n import lang_from_code
+
+log = logging.getLogger("tropa.errors")
+
+
+def handler_name(error: BaseException) -> str:
+    """The innermost function of ours in the traceback: enough to find the bug, nothing about the person."""
+    name = "unknown"
+    for frame, _ in traceback.walk_tb(error.__traceback__):
+        module = frame.f_globals.get("__name__", "")
+        if module.startswith(("bot.", "storage.")):
+            name = f"{module}.{frame.f_code.co_name}"
+    return name
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Log what broke (type and place, no message text), and tell the reader in one sentence."""
+    error = context.error
+    if error is None:
+        return
+    log.error("event=error type=%s handler=%s", type(error).__name__, handler_name(error))
+    if isinstance(update, Update) and update.effective_chat and update.effective_chat.type == "private":
+        lang = lang_from_code(update.effective_user.language_code if update.effective_user else None)
+        try:
+            await update.effective_chat.send_message(context.texts.get(lang, "sorry"))
+        except TelegramError:
+            log.warning("event=error_reply_failed")
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    """Install the error handler."""
+    app.add_error_handler(on_error)

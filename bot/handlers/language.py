@@ -1,0 +1,53 @@
+"""Switch language (/language and the menu button) and /forget the stored choice."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot import keyboards
+from bot.context import Context
+from bot.handlers.common import PRIVATE, answer_query, reader_lang, respond, timed
+from bot.i18n import LANGS
+from bot.render import esc
+from storage import prefs
+
+
+@timed("language")
+async def language_command(update: Update, context: Context) -> None:
+    """Offer the languages as buttons."""
+    lang = await reader_lang(update, context)
+    t = context.texts
+    buttons = [[InlineKeyboardButton(t.get(x, "language_name"), callback_data=f"l:{x}") for x in LANGS]]
+    await respond(update, context, esc(t.get(lang, "lang_choose")), InlineKeyboardMarkup(buttons))
+
+
+@timed("language_set")
+async def language_button(update: Update, context: Context) -> None:
+    """Store the choice under the chat's HMAC and show the menu in the new language."""
+    query, chat = update.callback_query, update.effective_chat
+    parsed = keyboards.parse_callback(query.data if query else None)
+    if parsed is None or parsed.kind != "lang" or chat is None:
+        return
+    await prefs.set_lang(context.db, context.keys.lookup(chat.id), parsed.lang)
+    t = context.texts
+    await answer_query(update, t.get(parsed.lang, "lang_set"))
+    await respond(update, context, t.get(parsed.lang, "menu_prompt"), keyboards.main_menu(t, parsed.lang))
+
+
+@timed("forget")
+async def forget_command(update: Update, context: Context) -> None:
+    """Delete everything stored about this chat and say what it was."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    lang = await reader_lang(update, context)
+    deleted = await prefs.forget(context.db, context.keys.lookup(chat.id))
+    await respond(update, context, esc(context.texts.get(lang, "forgot" if deleted else "forgot_nothing")))
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    """/language, its buttons, and /forget."""
+    app.add_handler(CommandHandler("language", language_command, filters=PRIVATE))
+    app.add_handler(CallbackQueryHandler(language_button, pattern=r"^l:"))
+    app.add_handler(CommandHandler("forget", forget_command, filters=PRIVATE))

@@ -1,0 +1,121 @@
+"""Keyboard builders; every callback_data prefix lives here.
+
+Callback data is short, self-describing and never carries a person's id:
+  m                 main menu
+  s:<section>:<p>   a page of a section list
+  v:<section>:<slug>  one item
+  l:<lang>          switch language
+  n                 a button that does nothing (the page counter)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.i18n import LANGS, Texts
+from storage.content import Listed
+from storage.content_files import SECTIONS
+
+PAGE_SIZE = 8
+MENU, NOOP = "m", "n"
+CALLBACK_RE = re.compile(
+    r"^(?:(?P<menu>m)|(?P<noop>n)|s:(?P<s_section>[a-z]+):(?P<page>\d{1,4})"
+    r"|v:(?P<v_section>[a-z]+):(?P<slug>[a-z][a-z0-9-]{1,39})|l:(?P<lang>[a-z]{2}))$"
+)
+
+
+@dataclass(frozen=True)
+class Callback:
+    """Parsed callback data; kind is menu, noop, section, item or lang."""
+
+    kind: str
+    section: str = ""
+    page: int = 0
+    slug: str = ""
+    lang: str = ""
+
+
+def parse_callback(data: str | None) -> Callback | None:
+    """Parse untrusted callback data; None for anything we did not make."""
+    match = CALLBACK_RE.match(data or "")
+    if not match:
+        return None
+    if match.group("menu"):
+        return Callback("menu")
+    if match.group("noop"):
+        return Callback("noop")
+    if match.group("s_section"):
+        section = match.group("s_section")
+        return Callback("section", section=section, page=int(match.group("page"))) if section in SECTIONS else None
+    if match.group("v_section"):
+        section = match.group("v_section")
+        return Callback("item", section=section, slug=match.group("slug")) if section in SECTIONS else None
+    lang = match.group("lang")
+    return Callback("lang", lang=lang) if lang in LANGS else None
+
+
+def section_data(section: str, page: int = 0) -> str:
+    return f"s:{section}:{page}"
+
+
+def item_data(section: str, slug: str) -> str:
+    return f"v:{section}:{slug}"
+
+
+def main_menu(texts: Texts, lang: str) -> InlineKeyboardMarkup:
+    """The three sections and the language switch."""
+    rows = [[InlineKeyboardButton(texts.label(lang, "section", s), callback_data=section_data(s))] for s in SECTIONS]
+    other = next(x for x in LANGS if x != lang)
+    rows.append([InlineKeyboardButton(texts.get(other, "language_name"), callback_data=f"l:{other}")])
+    return InlineKeyboardMarkup(rows)
+
+
+def pages(count: int) -> int:
+    """How many list pages count items need."""
+    return max(1, -(-count // PAGE_SIZE))
+
+
+def section_page(texts: Texts, lang: str, section: str, listed: list[Listed], page: int) -> InlineKeyboardMarkup:
+    """One page of a section: an item per row, a navigation row, the menu."""
+    total = pages(len(listed))
+    rows = [
+        [InlineKeyboardButton(x.title, callback_data=item_data(section, x.slug))]
+        for x in listed[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
+    ]
+    if total > 1:
+        rows.append([
+            InlineKeyboardButton(texts.get(lang, "prev"), callback_data=section_data(section, (page - 1) % total)),
+            InlineKeyboardButton(texts.get(lang, "page", page=page + 1, pages=total), callback_data=NOOP),
+            InlineKeyboardButton(texts.get(lang, "next"), callback_data=section_data(section, (page + 1) % total)),
+        ])
+    rows.append([InlineKeyboardButton(texts.get(lang, "menu"), callback_data=MENU)])
+    return InlineKeyboardMarkup(rows)
+
+
+def item_view(
+    texts: Texts, lang: str, section: str, page: int, related: list[tuple[str, str, str]]
+) -> InlineKeyboardMarkup:
+    """Related items (section, slug, title), then Back to the list page and the menu."""
+    rows = [[InlineKeyboardButton(f"→ {title}", callback_data=item_data(sec, slug))] for sec, slug, title in related]
+    back = texts.get(lang, "back_to_list", section=texts.label(lang, "section_short", section))
+    rows.append([
+        InlineKeyboardButton(back, callback_data=section_data(section, page)),
+        InlineKeyboardButton(texts.get(lang, "menu"), callback_data=MENU),
+    ])
+    return InlineKeyboardMarkup(rows)
+
+
+def results(texts: Texts, lang: str, hits: list[tuple[str, str, str]]) -> InlineKeyboardMarkup:
+    """Search results (section, slug, title) as buttons, then the menu."""
+    rows = [[InlineKeyboardButton(title, callback_data=item_data(sec, slug))] for sec, slug, title in hits]
+    rows.append([InlineKeyboardButton(texts.get(lang, "menu"), callback_data=MENU)])
+    return InlineKeyboardMarkup(rows)
+
+
+def share_link(texts: Texts, lang: str, bot_username: str, section: str, slug: str) -> InlineKeyboardMarkup:
+    """A deep link that opens the item in the bot, for shared inline results."""
+    url = f"https://t.me/{bot_username}?start={section}_{slug}"
+    return InlineKeyboardMarkup([[InlineKeyboardButton(texts.get(lang, "share"), url=url)]])
