@@ -10,7 +10,7 @@ from typing import Any
 
 from telegram import BotCommand, LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults, ExtBot
 from telegram.request import BaseRequest
 
 from bot.config import Settings
@@ -26,7 +26,7 @@ from storage.search import Searcher
 
 log = logging.getLogger("tropa.app")
 COMMANDS = ("start", "tactics", "conscription", "orgs", "search", "language", "help", "privacy", "about")
-TropaApp = Application[Any, Context, Services, Any, Any, Any]
+TropaApp = Application[ExtBot[None], Context, dict[Any, Any], dict[Any, Any], Services, Any]
 
 
 def build_application(
@@ -38,7 +38,8 @@ def build_application(
     rate_limit: bool = True,
 ) -> TropaApp:
     """The real Application, with no persistence: PTB's would write every chat id it saw to disk."""
-    builder = (
+    # Typed loosely: each builder call changes the generic parameters, and the result is pinned below.
+    builder: Any = (
         ApplicationBuilder()
         .token(settings.token())
         .base_url(settings.api_base_url)
@@ -68,7 +69,8 @@ async def open_services(app: TropaApp) -> None:
     """Open the database, migrate, import the bundled content if there is none, set the command menu."""
     started = time.perf_counter()
     services = app.bot_data
-    assert services.settings is not None and services.texts is not None
+    assert services.settings is not None
+    assert services.texts is not None
     services.db = db = await connect(services.settings.db_path)
     applied = await migrate(db)
     if applied:
@@ -84,9 +86,7 @@ async def open_services(app: TropaApp) -> None:
     for lang in LANGS:
         commands = [BotCommand(c, services.texts.label(lang, "commands", c)) for c in COMMANDS]
         await app.bot.set_my_commands(commands, language_code=lang)
-    await app.bot.set_my_commands(
-        [BotCommand(c, services.texts.label("en", "commands", c)) for c in COMMANDS]
-    )
+    await app.bot.set_my_commands([BotCommand(c, services.texts.label("en", "commands", c)) for c in COMMANDS])
     log.info("event=started ms=%.0f", (time.perf_counter() - started) * 1000)
 
 
@@ -99,7 +99,7 @@ async def close_services(app: TropaApp) -> None:
 
 
 @asynccontextmanager
-async def polling(app: TropaApp, *, timeout: int = 10) -> AsyncIterator[TropaApp]:
+async def polling(app: TropaApp, *, poll_timeout: int = 10) -> AsyncIterator[TropaApp]:
     """Run the Application with long polling inside an async block, the way run_polling would."""
     await app.initialize()
     try:
@@ -108,7 +108,7 @@ async def polling(app: TropaApp, *, timeout: int = 10) -> AsyncIterator[TropaApp
         await app.start()
         assert app.updater is not None
         await app.updater.start_polling(
-            poll_interval=0, timeout=timeout, allowed_updates=["message", "callback_query", "inline_query"]
+            poll_interval=0, timeout=poll_timeout, allowed_updates=["message", "callback_query", "inline_query"]
         )
         try:
             yield app

@@ -21,9 +21,16 @@ from telegram.request import BaseRequest, RequestData
 from bot.config import Settings
 from storage.crypto import new_master_key
 
-CONSOLE_TOKEN = "1000000001:CONSOLE-no-network-token-000000000000"
-BOT_USER = {"id": 1000000001, "is_bot": True, "first_name": "Tropa", "username": "tropa_console_bot",
-            "can_join_groups": False, "can_read_all_group_messages": False, "supports_inline_queries": True}
+CONSOLE_TOKEN = "1000000001:CONSOLE-no-network-token-000000000000"  # noqa: S105 (never leaves the process)
+BOT_USER = {
+    "id": 1000000001,
+    "is_bot": True,
+    "first_name": "Tropa",
+    "username": "tropa_console_bot",
+    "can_join_groups": False,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": True,
+}
 LINK_RE = re.compile(r'<a href="([^"]*)">(.*?)</a>', re.S)
 TAG_RE = re.compile(r"<[^>]+>")
 
@@ -53,8 +60,11 @@ class ConsoleApi:
 
     def _message(self, text: str, from_bot: bool, markup: Any = None) -> dict[str, Any]:
         message: dict[str, Any] = {
-            "message_id": self.next_message_id, "date": int(time.time()), "chat": self.chat,
-            "from": BOT_USER if from_bot else self.user, "text": text,
+            "message_id": self.next_message_id,
+            "date": int(time.time()),
+            "chat": self.chat,
+            "from": BOT_USER if from_bot else self.user,
+            "text": text,
         }
         if markup:
             message["reply_markup"] = markup
@@ -76,8 +86,13 @@ class ConsoleApi:
             if "url" in button:
                 print(f"(link: {button['url']})", file=self.out)
                 return
-            query = {"id": str(self.next_update_id), "from": self.user, "chat_instance": "console",
-                     "message": self.messages[message_id], "data": button.get("callback_data", "")}
+            query = {
+                "id": str(self.next_update_id),
+                "from": self.user,
+                "chat_instance": "console",
+                "message": self.messages[message_id],
+                "data": button.get("callback_data", ""),
+            }
             self._push("callback_query", query)
             return
         if line.startswith("@"):
@@ -139,14 +154,23 @@ class ConsoleApi:
             print("\n(inline results) " + "; ".join(r.get("title", "") for r in results), file=self.out)
             print("> ", end="", file=self.out, flush=True)
             return True
-        if method in {"deleteWebhook", "setMyCommands", "setMyDescription", "setMyShortDescription",
-                      "deleteMessage", "deleteMessages", "sendChatAction", "close", "logOut"}:
+        if method in {
+            "deleteWebhook",
+            "setMyCommands",
+            "setMyDescription",
+            "setMyShortDescription",
+            "deleteMessage",
+            "deleteMessages",
+            "sendChatAction",
+            "close",
+            "logOut",
+        }:
             return True
         raise LookupError(method)
 
-    async def _get_updates(self, timeout: float) -> list[dict[str, Any]]:
+    async def _get_updates(self, wait: float) -> list[dict[str, Any]]:
         try:
-            first = await asyncio.wait_for(self.updates.get(), timeout=max(timeout, 0.05))
+            first = await asyncio.wait_for(self.updates.get(), timeout=max(wait, 0.05))
         except TimeoutError:
             return []
         batch = [first]
@@ -176,8 +200,14 @@ class ConsoleRequest(BaseRequest):
         return None
 
     async def do_request(
-        self, url: str, method: str, request_data: RequestData | None = None,
-        read_timeout: Any = None, write_timeout: Any = None, connect_timeout: Any = None, pool_timeout: Any = None,
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = None,
+        write_timeout: Any = None,
+        connect_timeout: Any = None,
+        pool_timeout: Any = None,
     ) -> tuple[int, bytes]:
         name = url.rsplit("/", 1)[-1]
         params = request_data.parameters if request_data else {}
@@ -210,10 +240,18 @@ def run_console(settings: Settings, lang: str | None) -> int:
     console_settings = settings.model_copy(update=overrides)
     key = settings.key() if settings.secret_key else new_master_key()
     api = ConsoleApi(sys.stdout, lang or "ru")
-    app = build_application(console_settings, key=key, request=ConsoleRequest(api),
-                            get_updates_request=ConsoleRequest(api), rate_limit=False)
-    print("Tropa console: type words to search, /start for the menu, a number to press a button, "
-          "@words for inline mode, /quit to leave.", file=sys.stdout)
+    app = build_application(
+        console_settings,
+        key=key,
+        request=ConsoleRequest(api),
+        get_updates_request=ConsoleRequest(api),
+        rate_limit=False,
+    )
+    print(
+        "Tropa console: type words to search, /start for the menu, a number to press a button, "
+        "@words for inline mode, /quit to leave.",
+        file=sys.stdout,
+    )
     try:
         asyncio.run(_serve(app, api))
     finally:
@@ -225,10 +263,7 @@ def run_console(settings: Settings, lang: str | None) -> int:
 async def _serve(app: Any, api: ConsoleApi) -> None:
     from bot.app import polling
 
-    async with polling(app, timeout=1):
+    async with polling(app, poll_timeout=1):
         api.type_line("/start")
         await api.settle()
         await _read_input(api, asyncio.Event())
-
-
-

@@ -19,9 +19,11 @@ def render_problems(items: list[ContentItem], texts: Texts, root_name: str = "co
             problems.append(Problem(path_of(item, root_name), "body", f"renders to invalid Telegram HTML: {problem}"))
         length = visible_length(rendered)
         if length > MESSAGE_LIMIT:
-            problems.append(Problem(
-                path_of(item, root_name), "body", f"renders to {length} characters, over Telegram's {MESSAGE_LIMIT}"
-            ))
+            problems.append(
+                Problem(
+                    path_of(item, root_name), "body", f"renders to {length} characters, over Telegram's {MESSAGE_LIMIT}"
+                )
+            )
     return problems
 
 

@@ -38,11 +38,15 @@ def _need(value: T | None, what: str) -> T:
     return value
 
 
-class Context(CallbackContext[ExtBot[None], Services, None, None]):
+class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], Services]):
     """Handlers' context with typed access to shared services."""
 
-    def __init__(self, application: Application[Any, Any, Any, Any, Any, Any], chat_id: int | None = None,
-                 user_id: int | None = None) -> None:
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        chat_id: int | None = None,
+        user_id: int | None = None,
+    ) -> None:
         super().__init__(application=application, chat_id=chat_id, user_id=user_id)
 
     @property

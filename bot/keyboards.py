@@ -83,14 +83,16 @@ def section_page(texts: Texts, lang: str, section: str, listed: list[Listed], pa
     total = pages(len(listed))
     rows = [
         [InlineKeyboardButton(x.title, callback_data=item_data(section, x.slug))]
-        for x in listed[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
+        for x in listed[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
     ]
     if total > 1:
-        rows.append([
-            InlineKeyboardButton(texts.get(lang, "prev"), callback_data=section_data(section, (page - 1) % total)),
-            InlineKeyboardButton(texts.get(lang, "page", page=page + 1, pages=total), callback_data=NOOP),
-            InlineKeyboardButton(texts.get(lang, "next"), callback_data=section_data(section, (page + 1) % total)),
-        ])
+        rows.append(
+            [
+                InlineKeyboardButton(texts.get(lang, "prev"), callback_data=section_data(section, (page - 1) % total)),
+                InlineKeyboardButton(texts.get(lang, "page", page=page + 1, pages=total), callback_data=NOOP),
+                InlineKeyboardButton(texts.get(lang, "next"), callback_data=section_data(section, (page + 1) % total)),
+            ]
+        )
     rows.append([InlineKeyboardButton(texts.get(lang, "menu"), callback_data=MENU)])
     return InlineKeyboardMarkup(rows)
 
@@ -101,10 +103,12 @@ def item_view(
     """Related items (section, slug, title), then Back to the list page and the menu."""
     rows = [[InlineKeyboardButton(f"→ {title}", callback_data=item_data(sec, slug))] for sec, slug, title in related]
     back = texts.get(lang, "back_to_list", section=texts.label(lang, "section_short", section))
-    rows.append([
-        InlineKeyboardButton(back, callback_data=section_data(section, page)),
-        InlineKeyboardButton(texts.get(lang, "menu"), callback_data=MENU),
-    ])
+    rows.append(
+        [
+            InlineKeyboardButton(back, callback_data=section_data(section, page)),
+            InlineKeyboardButton(texts.get(lang, "menu"), callback_data=MENU),
+        ]
+    )
     return InlineKeyboardMarkup(rows)
 
 

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 
 from bot.i18n import Texts
-from storage.content_files import ContentItem, Conscription, Org, Tactic
+from storage.content_files import Conscription, ContentItem, Org, Tactic
 
 MESSAGE_LIMIT = 4096
 INLINE_RE = re.compile(
@@ -18,7 +18,7 @@ INLINE_RE = re.compile(
     r"|(?<![\w_])_(?P<ital2>[^_\n]+?)_(?![\w_])"
 )
 TAG_RE = re.compile(r"<(/?)([a-z-]+)([^>]*)>")
-MONTHS_EN = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+MONTHS_EN = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
 def esc(text: str) -> str:
@@ -34,7 +34,7 @@ def inline(text: str) -> str:
     """Render one line of the Markdown subset: links, bold, italic; everything else escaped."""
     out, pos = [], 0
     for m in INLINE_RE.finditer(text):
-        out.append(esc(text[pos:m.start()]))
+        out.append(esc(text[pos : m.start()]))
         if m.group("ltext") is not None:
             out.append(f'<a href="{esc_attr(m.group("url"))}">{esc(m.group("ltext"))}</a>')
         elif m.group("bold") is not None:
@@ -71,9 +71,10 @@ def format_date(value: dt.date | str, lang: str) -> str:
     """22.11.2026 in Russian, 22 Nov 2026 in English; partial dates as they are."""
     if isinstance(value, str):
         try:
-            value = dt.date.fromisoformat(value)
+            parsed = dt.date.fromisoformat(value)
         except ValueError:
             return value
+        return format_date(parsed, lang)
     if lang == "ru":
         return value.strftime("%d.%m.%Y")
     return f"{value.day} {MONTHS_EN[value.month - 1]} {value.year}"
@@ -83,7 +84,7 @@ def law_name(texts: Texts, lang: str, law: str) -> str:
     """'UK 207.3' -> 'ст. УК 207.3' / 'Criminal Code art. 207.3'."""
     for prefix, key in (("UK ", "law_uk"), ("KoAP ", "law_koap")):
         if law.startswith(prefix):
-            return f"{texts.get(lang, key)} {law[len(prefix):]}"
+            return f"{texts.get(lang, key)} {law[len(prefix) :]}"
     return law
 
 
@@ -106,9 +107,13 @@ def meta_lines(item: ContentItem, texts: Texts) -> list[str]:
         if meta.status_in_russia.since:
             status = t.get(lang, "status_since", label=status, since=format_date(meta.status_in_russia.since, lang))
         lines.append(f"{t.get(lang, 'status')}: <b>{esc(status)}</b>")
-        lines.append(f"{t.get(lang, 'helps_with')}: " + esc(", ".join(t.label(lang, "helps", x) for x in meta.helps_with)))
+        lines.append(
+            f"{t.get(lang, 'helps_with')}: " + esc(", ".join(t.label(lang, "helps", x) for x in meta.helps_with))
+        )
         for contact in meta.contacts:
-            lines.append(f"{esc(t.label(lang, 'contact_kinds', contact.kind))}: {contact_html(contact.kind, contact.value)}")
+            lines.append(
+                f"{esc(t.label(lang, 'contact_kinds', contact.kind))}: {contact_html(contact.kind, contact.value)}"
+            )
         if meta.countries:
             lines.append(f"{t.get(lang, 'countries')}: " + esc(", ".join(meta.countries)))
     return lines
@@ -117,7 +122,9 @@ def meta_lines(item: ContentItem, texts: Texts) -> list[str]:
 def contact_html(kind: str, value: str) -> str:
     """A contact as a link where Telegram can open it."""
     if kind == "site":
-        return f'<a href="{esc_attr(value)}">{esc(value.removeprefix("https://").removeprefix("http://").rstrip("/"))}</a>'
+        return (
+            f'<a href="{esc_attr(value)}">{esc(value.removeprefix("https://").removeprefix("http://").rstrip("/"))}</a>'
+        )
     if kind == "email":
         return f'<a href="mailto:{esc_attr(value)}">{esc(value)}</a>'
     return esc(value)
@@ -133,7 +140,9 @@ def item_html(item: ContentItem, texts: Texts) -> str:
     parts.append(markdown(item.body))
     sources = [f"<b>{esc(texts.get(lang, 'sources'))}</b>"]
     for number, source in enumerate(meta.sources, start=1):
-        sources.append(f'{number}. <a href="{esc_attr(source.url)}">{esc(source.title)}</a>, {esc(format_date(source.date, lang))}')
+        sources.append(
+            f'{number}. <a href="{esc_attr(source.url)}">{esc(source.title)}</a>, {esc(format_date(source.date, lang))}'
+        )
     sources.append(f"<i>{esc(texts.get(lang, 'reviewed', date=format_date(meta.reviewed, lang)))}</i>")
     parts.append("\n".join(sources))
     return "\n\n".join(parts)
@@ -212,7 +221,22 @@ def _cut_long(paragraph: str, limit: int) -> list[str]:
     return parts
 
 
-ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre", "blockquote", "tg-spoiler"}
+ALLOWED_TAGS = {
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "a",
+    "code",
+    "pre",
+    "blockquote",
+    "tg-spoiler",
+}
 ENTITY_RE = re.compile(r"&(lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
 
 

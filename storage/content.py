@@ -91,8 +91,13 @@ async def _latest(db: aiosqlite.Connection, item: ContentItem) -> aiosqlite.Row 
 
 
 async def add_revision(
-    db: aiosqlite.Connection, item: ContentItem, *, origin: str, author: str,
-    file_hash: str | None = None, publish: bool = False,
+    db: aiosqlite.Connection,
+    item: ContentItem,
+    *,
+    origin: str,
+    author: str,
+    file_hash: str | None = None,
+    publish: bool = False,
 ) -> int:
     """Store a new revision of one item (creating the item if needed); publish it if asked. No commit."""
     await db.execute(
@@ -103,14 +108,26 @@ async def add_revision(
         row = await cursor.fetchone()
     assert row is not None
     item_id = int(row[0])
-    async with db.execute("SELECT COALESCE(MAX(revision), 0) + 1 FROM revisions WHERE item_id = ?", (item_id,)) as cursor:
+    async with db.execute(
+        "SELECT COALESCE(MAX(revision), 0) + 1 FROM revisions WHERE item_id = ?", (item_id,)
+    ) as cursor:
         rev_row = await cursor.fetchone()
     revision = int(rev_row[0]) if rev_row else 1
     await db.execute(
         "INSERT INTO revisions (item_id, revision, title, summary, body, meta, origin, author, file_hash, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (item_id, revision, item.meta.title, item.meta.summary, item.body,
-         item.meta.model_dump_json(), origin, author, file_hash, now()),
+        (
+            item_id,
+            revision,
+            item.meta.title,
+            item.meta.summary,
+            item.body,
+            item.meta.model_dump_json(),
+            origin,
+            author,
+            file_hash,
+            now(),
+        ),
     )
     if publish:
         await publish_revision(db, item_id, revision)

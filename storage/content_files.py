@@ -115,14 +115,23 @@ class Status(Strict):
     @field_validator("since", mode="before")
     @classmethod
     def _date(cls, value: Any) -> Any:
-        return Source._date(value)  # type: ignore[operator]
+        return Source._date(value)
 
 
 class Org(Common):
     helps_with: list[
         Literal[
-            "legal", "conscription", "evacuation", "relocation", "political_prisoners", "psychological",
-            "digital_security", "media", "diaspora", "protest", "research",
+            "legal",
+            "conscription",
+            "evacuation",
+            "relocation",
+            "political_prisoners",
+            "psychological",
+            "digital_security",
+            "media",
+            "diaspora",
+            "protest",
+            "research",
         ]
     ] = Field(min_length=1)
     contacts: list[Contact]
@@ -187,7 +196,7 @@ def split_front_matter(text: str) -> tuple[str, str]:
             end = len(text) - 4
         else:
             raise ValueError("front matter has no closing '---' line")
-    return text[4:end + 1], text[end + 5:]
+    return text[4 : end + 1], text[end + 5 :]
 
 
 def parse_text(text: str, section: str, slug: str, lang: str, path: str) -> ContentItem:
@@ -209,10 +218,16 @@ def parse_text(text: str, section: str, slug: str, lang: str, path: str) -> Cont
     try:
         meta = MODELS[section].model_validate(data)
     except ValidationError as exc:
-        raise ContentError([
-            Problem(path, ".".join(str(p) for p in err["loc"]) or "front matter", str(err["msg"]).removeprefix("Value error, "))
-            for err in exc.errors()
-        ]) from None
+        raise ContentError(
+            [
+                Problem(
+                    path,
+                    ".".join(str(p) for p in err["loc"]) or "front matter",
+                    str(err["msg"]).removeprefix("Value error, "),
+                )
+                for err in exc.errors()
+            ]
+        ) from None
     body = body.strip()
     if not body:
         raise ContentError([Problem(path, "body", "is empty")])
@@ -259,11 +274,17 @@ def cross_check(items: list[ContentItem], root_name: str = "content") -> list[Pr
         langs.setdefault((item.section, item.slug), set()).add(item.lang)
     for slug, sections in sorted(by_slug.items()):
         if len(sections) > 1:
-            problems.append(Problem(f"{root_name}/*/{slug}", "slug", f"is used in several sections: {', '.join(sorted(sections))}"))
+            problems.append(
+                Problem(f"{root_name}/*/{slug}", "slug", f"is used in several sections: {', '.join(sorted(sections))}")
+            )
     for (section, slug), have in sorted(langs.items()):
         for lang in LANGS:
             if lang not in have:
-                problems.append(Problem(f"{root_name}/{section}/{slug}/{lang}.md", "file", "is missing (every item needs ru and en)"))
+                problems.append(
+                    Problem(
+                        f"{root_name}/{section}/{slug}/{lang}.md", "file", "is missing (every item needs ru and en)"
+                    )
+                )
     for item in items:
         for other in item.meta.related:
             if other not in by_slug:

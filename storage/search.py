@@ -19,15 +19,17 @@ MIN_TYPO_SIMILARITY = 0.74
 _STEMMERS = {"ru": snowballstemmer.stemmer("russian"), "en": snowballstemmer.stemmer("english")}
 # Words that carry no meaning for search; keeps "как получить отсрочку" from requiring "как".
 STOPWORDS = frozenset(
-    "и в во не что он на я с со как а то все она так его но да ты к у же вы за бы по только ее мне было вот от меня "
-    "еще нет о из ему теперь когда даже ну вдруг ли если уже или ни быть был него до вас нибудь опять уж вам ведь там "
-    "потом себя ничего ей может они тут где есть надо ней для мы тебя их чем была сам чтоб без будто чего раз тоже "
-    "себе под будет ж тогда кто этот того потому этого какой совсем ним здесь этом один почти мой тем чтобы нее "
-    "сейчас были куда зачем всех никогда можно при наконец два об другой хоть после над больше тот через эти нас про "
-    "всего них какая много разве три эту моя впрочем хорошо свою этой перед иногда лучше чуть том нельзя такой им "
-    "более всегда конечно всю между мне что делать "
-    "a an the and or of to in on for with is are be by at as it this that what how do does i my me we if can "
-    "from about not no".split()
+    (
+        "и в во не что он на я с со как а то все она так его но да ты к у же вы за бы по только ее мне было "
+        "вот от меня еще нет о из ему теперь когда даже ну вдруг ли если уже или ни быть был него до вас "
+        "нибудь опять уж вам ведь там потом себя ничего ей может они тут где есть надо ней для мы тебя их чем "
+        "была сам чтоб без будто чего раз тоже себе под будет ж тогда кто этот того потому этого какой совсем "
+        "ним здесь этом один почти мой тем чтобы нее сейчас были куда зачем всех никогда можно при наконец "
+        "два об другой хоть после над больше тот через эти нас про всего них какая много разве три эту моя "
+        "впрочем хорошо свою этой перед иногда лучше чуть том нельзя такой им более всегда конечно всю между "
+        "мне что делать a an the and or of to in on for with is are be by at as it this that what how do does "
+        "i my me we if can from about not no "
+    ).split()
 )
 
 
@@ -112,10 +114,12 @@ class Searcher:
     async def _query(self, expression: str, lang: str, limit: int) -> list[Hit]:
         # Rank matches in either language, show them in the reader's: an English word finds a Russian reader's item.
         sql = f"""
-            SELECT shown.section, shown.slug, shown.lang, rev.title, rev.summary, bm25(search, {self.WEIGHTS}) AS score
+            SELECT shown.section, shown.slug, shown.lang, rev.title, rev.summary,
+                bm25(search, {self.WEIGHTS}) AS score
             FROM search
             JOIN items AS hit ON hit.id = search.rowid
-            JOIN items AS shown ON shown.section = hit.section AND shown.slug = hit.slug AND shown.lang = :lang
+            JOIN items AS shown
+                ON shown.section = hit.section AND shown.slug = hit.slug AND shown.lang = :lang
             JOIN revisions AS rev ON rev.item_id = shown.id AND rev.revision = shown.published_revision
             WHERE search MATCH :expr
             ORDER BY score LIMIT :limit
@@ -158,4 +162,4 @@ class Searcher:
 def trigrams(term: str) -> set[str]:
     """Character trigrams of a padded term."""
     padded = f"  {term} "
-    return {padded[i:i + 3] for i in range(len(padded) - 2)}
+    return {padded[i : i + 3] for i in range(len(padded) - 2)}

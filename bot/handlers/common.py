@@ -6,9 +6,9 @@ import html
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from functools import wraps
-from typing import Concatenate, ParamSpec
+from typing import Any
 
 from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 from telegram.error import BadRequest
@@ -21,7 +21,7 @@ from storage import prefs
 
 log = logging.getLogger("tropa.handlers")
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-P = ParamSpec("P")
+Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
 # New messages in private chats: edits, channel posts and groups are not conversations with us.
 PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 TAGS_RE = re.compile(r"<[^>]+>")
@@ -43,9 +43,7 @@ def plain(text_html: str) -> str:
     return html.unescape(TAGS_RE.sub("", text_html)).strip()
 
 
-async def respond(
-    update: Update, context: Context, text_html: str, markup: InlineKeyboardMarkup | None = None
-) -> None:
+async def respond(update: Update, context: Context, text_html: str, markup: InlineKeyboardMarkup | None = None) -> None:
     """Edit the message a button belongs to, or send a new one; long text goes out in parts."""
     parts = split_html(text_html, MESSAGE_LIMIT)
     query = update.callback_query
@@ -64,8 +62,9 @@ async def respond(
     if chat is None:
         return
     for number, part in enumerate(parts, start=1):
-        await chat.send_message(part, reply_markup=markup if number == len(parts) else None,
-                                link_preview_options=NO_PREVIEW)
+        await chat.send_message(
+            part, reply_markup=markup if number == len(parts) else None, link_preview_options=NO_PREVIEW
+        )
 
 
 async def answer_query(update: Update, text: str | None = None, alert: bool = False) -> None:
@@ -80,20 +79,15 @@ async def answer_query(update: Update, text: str | None = None, alert: bool = Fa
             raise
 
 
-def timed(
-    event: str,
-) -> Callable[[Callable[Concatenate[Update, Context, P], Awaitable[None]]],
-              Callable[Concatenate[Update, Context, P], Awaitable[None]]]:
+def timed(event: str) -> Callable[[Handler], Handler]:
     """Log the event name and how long it took: never who, never what they wrote."""
 
-    def decorate(
-        func: Callable[Concatenate[Update, Context, P], Awaitable[None]],
-    ) -> Callable[Concatenate[Update, Context, P], Awaitable[None]]:
+    def decorate(func: Handler) -> Handler:
         @wraps(func)
-        async def wrapper(update: Update, context: Context, *args: P.args, **kwargs: P.kwargs) -> None:
+        async def wrapper(update: Update, context: Context) -> None:
             started = time.perf_counter()
             try:
-                await func(update, context, *args, **kwargs)
+                await func(update, context)
             finally:
                 log.info("event=%s ms=%.1f", event, (time.perf_counter() - started) * 1000)
 

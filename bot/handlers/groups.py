@@ -19,4 +19,6 @@ async def group_invite(update: Update, context: Context) -> None:
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     """/start and /help in groups and supergroups."""
-    app.add_handler(CommandHandler(["start", "help"], group_invite, filters=filters.ChatType.GROUPS & filters.UpdateType.MESSAGE))
+    app.add_handler(
+        CommandHandler(["start", "help"], group_invite, filters=filters.ChatType.GROUPS & filters.UpdateType.MESSAGE)
+    )

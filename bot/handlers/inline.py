@@ -33,23 +33,27 @@ async def inline_query(update: Update, context: Context) -> None:
         item = await content.get_published(context.db, hit.section, hit.slug, lang)
         if item is None:
             continue
-        results.append(InlineQueryResultArticle(
-            id=f"{hit.section}:{hit.slug}",
-            title=hit.title,
-            description=hit.summary,
-            input_message_content=InputTextMessageContent(
-                split_html(item_html(item, t))[0], parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
-            ),
-            reply_markup=keyboards.share_link(t, lang, bot, hit.section, hit.slug),
-        ))
+        results.append(
+            InlineQueryResultArticle(
+                id=f"{hit.section}:{hit.slug}",
+                title=hit.title,
+                description=hit.summary,
+                input_message_content=InputTextMessageContent(
+                    split_html(item_html(item, t))[0], parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
+                ),
+                reply_markup=keyboards.share_link(t, lang, bot, hit.section, hit.slug),
+            )
+        )
     if text and not results:
-        results.append(InlineQueryResultArticle(
-            id="nothing",
-            title=t.get(lang, "inline_nothing"),
-            input_message_content=InputTextMessageContent(
-                esc(t.get(lang, "inline_nothing_text", bot=bot)), parse_mode=ParseMode.HTML
-            ),
-        ))
+        results.append(
+            InlineQueryResultArticle(
+                id="nothing",
+                title=t.get(lang, "inline_nothing"),
+                input_message_content=InputTextMessageContent(
+                    esc(t.get(lang, "inline_nothing_text", bot=bot)), parse_mode=ParseMode.HTML
+                ),
+            )
+        )
     await query.answer(results, cache_time=60, is_personal=True)
 
 

@@ -20,7 +20,7 @@ async def show_section(update: Update, context: Context, section: str, page: int
     page = min(max(page, 0), total - 1)
     t = context.texts
     lines = [f"<b>{esc(t.label(lang, 'section', section))}</b> · {esc(t.plural(lang, 'count_items', len(listed)))}"]
-    for row in listed[page * keyboards.PAGE_SIZE:(page + 1) * keyboards.PAGE_SIZE]:
+    for row in listed[page * keyboards.PAGE_SIZE : (page + 1) * keyboards.PAGE_SIZE]:
         lines.append(f"\n<b>{esc(row.title)}</b>\n{esc(row.summary)}")
     await respond(update, context, "\n".join(lines), keyboards.section_page(t, lang, section, listed, page))
 
