@@ -23,7 +23,9 @@ class ConfigError(Exception):
 class Settings(BaseSettings):
     """Every TROPA_* variable; secrets are SecretStr so they never print."""
 
-    model_config = SettingsConfigDict(env_prefix="TROPA_", env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="TROPA_", env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
+    )
 
     bot_token: SecretStr | None = None
     api_base_url: str = "https://api.telegram.org/bot"

@@ -11,6 +11,7 @@ Callback data is short, self-describing and never carries a person's id:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -55,6 +56,16 @@ def parse_callback(data: str | None) -> Callback | None:
         return Callback("item", section=section, slug=match.group("slug")) if section in SECTIONS else None
     lang = match.group("lang")
     return Callback("lang", lang=lang) if lang in LANGS else None
+
+
+def kind_is(*kinds: str) -> Callable[[object], bool]:
+    """A CallbackQueryHandler pattern that accepts only well-formed data of these kinds; the rest falls through."""
+
+    def check(data: object) -> bool:
+        parsed = parse_callback(data) if isinstance(data, str) else None
+        return parsed is not None and parsed.kind in kinds
+
+    return check
 
 
 def section_data(section: str, page: int = 0) -> str:

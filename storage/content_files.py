@@ -163,7 +163,7 @@ class ContentItem:
 
     def digest(self) -> str:
         """A hash of the content, to tell whether a file changed since it was imported."""
-        return hashlib.sha256(to_text(self).encode("utf-8")).hexdigest()
+        return hashlib.sha256(f"{self.meta.model_dump_json()}\n{self.body}".encode()).hexdigest()
 
 
 @dataclass(frozen=True)

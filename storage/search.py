@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -15,6 +16,7 @@ WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
 CYRILLIC_RE = re.compile(r"[а-я]")
 MAX_QUERY_WORDS = 12
 MIN_TYPO_SIMILARITY = 0.74
+META_COLUMNS = "title summary tags"
 
 _STEMMERS = {"ru": snowballstemmer.stemmer("russian"), "en": snowballstemmer.stemmer("english")}
 # Words that carry no meaning for search; keeps "как получить отсрочку" from requiring "как".
@@ -60,10 +62,11 @@ def query_stems(query: str) -> list[str]:
     return list(seen)[:MAX_QUERY_WORDS]
 
 
-def match_expression(terms: list[str], joiner: str) -> str:
+def match_expression(terms: list[str], joiner: str, columns: str = "") -> str:
     """An FTS5 expression in which every term is a quoted string, so syntax is just text."""
     parts = [f'"{t}"*' if len(t) >= 3 else f'"{t}"' for t in terms]
-    return f" {joiner} ".join(parts)
+    expression = f" {joiner} ".join(parts)
+    return f"{{{columns}}} : ({expression})" if columns else expression
 
 
 @dataclass(frozen=True)
@@ -82,13 +85,11 @@ class Searcher:
 
     def __init__(self, db: aiosqlite.Connection) -> None:
         self.db = db
-        self._vocab: set[str] | None = None
-        self._grams: dict[str, set[str]] = {}
+        self._vocab: Vocabulary | None = None
 
     def invalidate(self) -> None:
         """Forget the vocabulary after content changes."""
         self._vocab = None
-        self._grams = {}
 
     async def search(self, query: str, lang: str, limit: int = 8) -> list[Hit]:
         """Best published matches in `lang`; falls back to the other language's text, then to typo correction."""
@@ -103,60 +104,84 @@ class Searcher:
         return hits
 
     async def _run(self, terms: list[str], lang: str, limit: int) -> list[Hit]:
+        # Best first, and each pass only when the ones before found too few: every word in the title, summary
+        # or tags; every word anywhere; then some of the words in the title, summary or tags. Searching the
+        # short columns first is both more relevant and much cheaper than ranking every body that mentions a word.
+        passes = [("AND", META_COLUMNS), ("AND", "")]
+        if len(terms) > 1:
+            passes.append(("OR", META_COLUMNS))
         found: dict[tuple[str, str], Hit] = {}
-        for joiner in ("AND", "OR") if len(terms) > 1 else ("AND",):
-            for hit in await self._query(match_expression(terms, joiner), lang, limit):
+        for joiner, columns in passes:
+            for hit in await self._query(match_expression(terms, joiner, columns), lang, limit):
                 found.setdefault((hit.section, hit.slug), hit)
             if len(found) >= limit:
                 break
         return list(found.values())[:limit]
 
     async def _query(self, expression: str, lang: str, limit: int) -> list[Hit]:
-        # Rank matches in either language, show them in the reader's: an English word finds a Russian reader's item.
-        sql = f"""
-            SELECT shown.section, shown.slug, shown.lang, rev.title, rev.summary,
-                bm25(search, {self.WEIGHTS}) AS score
-            FROM search
-            JOIN items AS hit ON hit.id = search.rowid
-            JOIN items AS shown
-                ON shown.section = hit.section AND shown.slug = hit.slug AND shown.lang = :lang
+        # Rank inside FTS alone (cheap), then show the best in the reader's language: an English word
+        # finds a Russian reader's item through its English version.
+        ranked_sql = f"SELECT rowid FROM search WHERE search MATCH ? ORDER BY bm25(search, {self.WEIGHTS}) LIMIT ?"
+        async with self.db.execute(ranked_sql, (expression, limit * 2)) as cursor:
+            ranked = [int(row[0]) for row in await cursor.fetchall()]
+        if not ranked:
+            return []
+        shown_sql = f"""
+            SELECT hit.id, shown.section, shown.slug, shown.lang, rev.title, rev.summary
+            FROM items AS hit
+            JOIN items AS shown ON shown.section = hit.section AND shown.slug = hit.slug AND shown.lang = ?
             JOIN revisions AS rev ON rev.item_id = shown.id AND rev.revision = shown.published_revision
-            WHERE search MATCH :expr
-            ORDER BY score LIMIT :limit
+            WHERE hit.id IN ({",".join("?" * len(ranked))})
         """
-        async with self.db.execute(sql, {"expr": expression, "lang": lang, "limit": limit * 2}) as cursor:
-            rows = await cursor.fetchall()
+        async with self.db.execute(shown_sql, (lang, *ranked)) as cursor:
+            rows = {int(r[0]): Hit(r[1], r[2], r[3], r[4], r[5]) for r in await cursor.fetchall()}
         hits: dict[tuple[str, str], Hit] = {}
-        for r in rows:
-            hits.setdefault((r[0], r[1]), Hit(r[0], r[1], r[2], r[3], r[4]))
+        for rowid in ranked:
+            hit = rows.get(rowid)
+            if hit is not None:
+                hits.setdefault((hit.section, hit.slug), hit)
         return list(hits.values())[:limit]
 
     async def _correct(self, terms: list[str]) -> list[str]:
-        vocab = await self._vocabulary()
-        fixed = []
-        for term in terms:
-            if term in vocab or len(term) < 4 or any(v.startswith(term) for v in self._prefixed(term)):
-                fixed.append(term)
-                continue
-            candidates = set().union(*(self._grams.get(g, set()) for g in trigrams(term)))
-            best = difflib.get_close_matches(term, candidates, n=1, cutoff=MIN_TYPO_SIMILARITY)
-            fixed.append(best[0] if best else term)
-        return fixed
+        vocabulary = await self._vocabulary()
+        return [vocabulary.closest(term) for term in terms]
 
-    def _prefixed(self, term: str) -> set[str]:
-        return self._grams.get(f"^{term[:2]}", set())
-
-    async def _vocabulary(self) -> set[str]:
+    async def _vocabulary(self) -> Vocabulary:
         if self._vocab is None:
             async with self.db.execute("SELECT term FROM search_vocab") as cursor:
-                vocab = {str(row[0]) for row in await cursor.fetchall()}
-            grams: dict[str, set[str]] = defaultdict(set)
-            for term in vocab:
-                for gram in trigrams(term):
-                    grams[gram].add(term)
-                grams[f"^{term[:2]}"].add(term)
-            self._vocab, self._grams = vocab, dict(grams)
+                self._vocab = Vocabulary([str(row[0]) for row in await cursor.fetchall()])
         return self._vocab
+
+
+class Vocabulary:
+    """Every indexed stem, with a trigram index to find the nearest one to a misspelled word."""
+
+    CANDIDATES = 40
+
+    def __init__(self, terms: list[str]) -> None:
+        self.terms = sorted(set(terms))
+        self.known = set(self.terms)
+        grams: dict[str, list[str]] = defaultdict(list)
+        for term in self.terms:
+            for gram in trigrams(term):
+                grams[gram].append(term)
+        self.grams = dict(grams)
+
+    def has_prefix(self, prefix: str) -> bool:
+        """True if some indexed stem starts with prefix (the reader may still be typing)."""
+        at = bisect.bisect_left(self.terms, prefix)
+        return at < len(self.terms) and self.terms[at].startswith(prefix)
+
+    def closest(self, term: str) -> str:
+        """The indexed stem nearest to term, or term itself when it is known or nothing is near."""
+        if len(term) < 4 or term in self.known or self.has_prefix(term):
+            return term
+        shared: Counter[str] = Counter()
+        for gram in trigrams(term):
+            shared.update(self.grams.get(gram, ()))
+        candidates = [t for t, _ in shared.most_common(self.CANDIDATES)]
+        best = difflib.get_close_matches(term, candidates, n=1, cutoff=MIN_TYPO_SIMILARITY)
+        return best[0] if best else term
 
 
 def trigrams(term: str) -> set[str]:

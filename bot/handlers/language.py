@@ -49,5 +49,5 @@ async def forget_command(update: Update, context: Context) -> None:
 def register(app: Application) -> None:  # type: ignore[type-arg]
     """/language, its buttons, and /forget."""
     app.add_handler(CommandHandler("language", language_command, filters=PRIVATE))
-    app.add_handler(CallbackQueryHandler(language_button, pattern=r"^l:"))
+    app.add_handler(CallbackQueryHandler(language_button, pattern=keyboards.kind_is("lang")))
     app.add_handler(CommandHandler("forget", forget_command, filters=PRIVATE))

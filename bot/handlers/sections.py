@@ -52,8 +52,7 @@ async def section_button(update: Update, context: Context) -> None:
     """Open a list page or an item from a button."""
     query = update.callback_query
     parsed = keyboards.parse_callback(query.data if query else None)
-    if parsed is None:
-        return
+    assert parsed is not None  # the handler's pattern only lets well-formed data through
     lang = await reader_lang(update, context)
     if parsed.kind == "section":
         await answer_query(update)
@@ -71,4 +70,4 @@ async def section_button(update: Update, context: Context) -> None:
 def register(app: Application) -> None:  # type: ignore[type-arg]
     """Section commands and their buttons, private chats only."""
     app.add_handler(CommandHandler(list(SECTIONS), section_command, filters=PRIVATE))
-    app.add_handler(CallbackQueryHandler(section_button, pattern=r"^(s:|v:|n$)"))
+    app.add_handler(CallbackQueryHandler(section_button, pattern=keyboards.kind_is("section", "item", "noop")))

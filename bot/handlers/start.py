@@ -37,4 +37,4 @@ async def menu_button(update: Update, context: Context) -> None:
 def register(app: Application) -> None:  # type: ignore[type-arg]
     """/start with or without a deep link, and the Menu button."""
     app.add_handler(CommandHandler("start", start, filters=PRIVATE))
-    app.add_handler(CallbackQueryHandler(menu_button, pattern=r"^m$"))
+    app.add_handler(CallbackQueryHandler(menu_button, pattern=keyboards.kind_is("menu")))

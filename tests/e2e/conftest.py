@@ -1,0 +1,94 @@
+"""The real Application over real HTTP against the loopback emulator."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from bot.app import TropaApp, build_application, polling
+from bot.config import REPO_ROOT, Settings
+from tests.emulator import BotApiEmulator, FakeUser, Msg
+
+TOKEN = "123456789:AAtest-token-for-the-emulator-only_x"
+KEY = base64.urlsafe_b64encode(bytes(range(32))).decode("ascii")
+BUNDLED = REPO_ROOT / "content"
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[BotApiEmulator]:
+    emu = BotApiEmulator(token=TOKEN, bot_username="tropa_test_bot")
+    await emu.start()
+    try:
+        yield emu
+    finally:
+        await emu.stop()
+
+
+def make_settings(emu: BotApiEmulator, db_path: Path, **overrides: object) -> Settings:
+    """Settings that point the bot at the emulator and a database in a temp dir."""
+    values: dict[str, object] = {
+        "bot_token": SecretStr(TOKEN),
+        "api_base_url": emu.base_url,
+        "api_file_url": emu.base_file_url,
+        "db_path": db_path,
+        "secret_key": SecretStr(KEY),
+        "content_dir": BUNDLED,
+        "log_level": "DEBUG",
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def settings(emulator: BotApiEmulator, tmp_path: Path) -> Settings:
+    return make_settings(emulator, tmp_path / "tropa.sqlite3")
+
+
+@pytest.fixture
+async def bot(settings: Settings, emulator: BotApiEmulator) -> AsyncIterator[TropaApp]:
+    """A running bot; afterwards, nothing it sent was refused and no handler raised."""
+    errors: list[logging.LogRecord] = []
+    catcher = logging.Handler(level=logging.ERROR)
+    catcher.emit = errors.append  # type: ignore[method-assign]
+    logging.getLogger("tropa").addHandler(catcher)
+    try:
+        app = build_application(settings)
+        async with polling(app, poll_timeout=1):
+            yield app
+    finally:
+        logging.getLogger("tropa").removeHandler(catcher)
+    assert [r.getMessage() for r in errors] == []
+    assert [(r.method, r.description) for r in emulator.refused] == []
+
+
+async def say(emu: BotApiEmulator, user: FakeUser, text: str) -> Msg:
+    """Send text as the user and return the bot's latest message in that chat once it is idle."""
+    emu.send_message(user, text)
+    await emu.wait_idle()
+    return emu.last_bot_message(user.id)
+
+
+async def press(emu: BotApiEmulator, user: FakeUser, message: Msg, data: str) -> Msg:
+    """Press a button (by its callback data) on a bot message and return that message's new state."""
+    emu.click(user, message.message_id, data)
+    await emu.wait_idle()
+    return emu.last_bot_message(user.id)
+
+
+def button_data(message: Msg, label_part: str) -> str:
+    """The callback data of the first button whose label contains label_part."""
+    for row in message.buttons:
+        for text, data in row:
+            if label_part in text and data is not None:
+                return data
+    raise AssertionError(f"no button with {label_part!r} in {message.buttons}")
+
+
+def all_data(message: Msg) -> list[str]:
+    """Every callback data on a message."""
+    return [data for row in message.buttons for _, data in row if data is not None]
