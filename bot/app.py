@@ -10,13 +10,15 @@ from typing import Any
 
 from telegram import BotCommand, LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults, ExtBot
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults, ExtBot
 from telegram.request import BaseRequest
 
 from bot.config import Settings
 from bot.context import Context, Services
 from bot.handlers import register_all
 from bot.i18n import LANGS, Texts
+from bot.transport import AiohttpRequest
+from bot.updates import PerChatProcessor
 from storage import content
 from storage.content_files import load_tree
 from storage.crypto import Keys
@@ -35,9 +37,12 @@ def build_application(
     key: bytes | None = None,
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
-    rate_limit: bool = True,
 ) -> TropaApp:
-    """The real Application, with no persistence: PTB's would write every chat id it saw to disk."""
+    """The real Application, with no persistence: PTB's would write every chat id it saw to disk.
+
+    Replies to people go out unthrottled: a conversation stays far below Telegram's per-chat limit, and the 30/s
+    budget is for broadcasts, which get their own rate-limited bot.
+    """
     # Typed loosely: each builder call changes the generic parameters, and the result is pinned below.
     builder: Any = (
         ApplicationBuilder()
@@ -46,16 +51,12 @@ def build_application(
         .base_file_url(settings.file_url)
         .context_types(ContextTypes(context=Context, bot_data=Services))
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
-        .concurrent_updates(True)
+        .concurrent_updates(PerChatProcessor())
         .post_init(open_services)
         .post_shutdown(close_services)
     )
-    if rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
-    if request is not None:
-        builder = builder.request(request)
-    if get_updates_request is not None:
-        builder = builder.get_updates_request(get_updates_request)
+    builder = builder.request(request or AiohttpRequest(connection_limit=64))
+    builder = builder.get_updates_request(get_updates_request or AiohttpRequest(connection_limit=1))
     app: TropaApp = builder.build()
     services = app.bot_data
     services.settings = settings

@@ -245,7 +245,6 @@ def run_console(settings: Settings, lang: str | None) -> int:
         key=key,
         request=ConsoleRequest(api),
         get_updates_request=ConsoleRequest(api),
-        rate_limit=False,
     )
     print(
         "Tropa console: type words to search, /start for the menu, a number to press a button, "

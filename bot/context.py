@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -29,7 +30,30 @@ class Services:
     db: aiosqlite.Connection | None = None
     searcher: Searcher | None = None
     bot_username: str = "tropa_bot"
+    shown: ShownMessages = field(default_factory=lambda: ShownMessages())
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+class ShownMessages:
+    """What each recent bot message shows, so an edit that would change nothing is never sent.
+
+    A button press carries the message as it was when pressed; after a double tap that copy is stale. Keys are
+    (HMAC of the chat id, message id) and values a digest of text and buttons: memory only, bounded.
+    """
+
+    LIMIT = 50_000
+
+    def __init__(self) -> None:
+        self._seen: OrderedDict[tuple[bytes, int], bytes] = OrderedDict()
+
+    def same(self, key: tuple[bytes, int], digest: bytes) -> bool:
+        return self._seen.get(key) == digest
+
+    def remember(self, key: tuple[bytes, int], digest: bytes) -> None:
+        self._seen[key] = digest
+        self._seen.move_to_end(key)
+        while len(self._seen) > self.LIMIT:
+            self._seen.popitem(last=False)
 
 
 def _need(value: T | None, what: str) -> T:

@@ -23,8 +23,8 @@ from storage.content_files import SECTIONS
 PAGE_SIZE = 8
 MENU, NOOP = "m", "n"
 CALLBACK_RE = re.compile(
-    r"^(?:(?P<menu>m)|(?P<noop>n)|s:(?P<s_section>[a-z]+):(?P<page>\d{1,4})"
-    r"|v:(?P<v_section>[a-z]+):(?P<slug>[a-z][a-z0-9-]{1,39})|l:(?P<lang>[a-z]{2}))$"
+    r"(?:(?P<menu>m)|(?P<noop>n)|s:(?P<s_section>[a-z]+):(?P<page>[0-9]{1,4})"
+    r"|v:(?P<v_section>[a-z]+):(?P<slug>[a-z][a-z0-9-]{1,39})|l:(?P<lang>[a-z]{2}))"
 )
 
 
@@ -41,7 +41,7 @@ class Callback:
 
 def parse_callback(data: str | None) -> Callback | None:
     """Parse untrusted callback data; None for anything we did not make."""
-    match = CALLBACK_RE.match(data or "")
+    match = CALLBACK_RE.fullmatch(data or "")
     if not match:
         return None
     if match.group("menu"):

@@ -10,7 +10,7 @@ from typing import TextIO
 # Loggers that can carry tokens (httpx URLs), whole updates (telegram at DEBUG) or job names (apscheduler).
 NOISY_LOGGERS = ("httpx", "httpcore", "telegram", "apscheduler", "aiosqlite", "asyncio", "hpack", "tornado")
 TOKEN_RE = re.compile(r"\d{3,20}:[A-Za-z0-9_-]{30,60}")
-DIGITS_RE = re.compile(r"(?<![\d.])-?\d{6,}(?![\d.])")
+DIGITS_RE = re.compile(r"(?<![0-9])-?[0-9]{6,}(?![0-9])")
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 

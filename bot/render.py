@@ -178,20 +178,63 @@ def split_html(text_html: str, limit: int = MESSAGE_LIMIT) -> list[str]:
             current = pieces[-1]
     if current:
         parts.append(current)
-    return [p for p in parts if p.strip()] or [text_html[:0] or ""]
+    return [p for p in parts if p.strip()] or [text_html]
+
+
+TOKEN_RE = re.compile(r"<[^>]*>|&[#a-zA-Z0-9]+;|\s+|[^<&\s]+|[<&]")
+
+
+def _chunks(word: str, size: int) -> list[str]:
+    """Cut one word into pieces of at most size UTF-16 units, never inside a surrogate pair."""
+    pieces, current, length = [], "", 0
+    for char in word:
+        width = 2 if ord(char) > 0xFFFF else 1
+        if length + width > size:
+            pieces.append(current)
+            current, length = "", 0
+        current += char
+        length += width
+    return [*pieces, current] if current else pieces
 
 
 def _cut_long(paragraph: str, limit: int) -> list[str]:
-    """Cut one oversized paragraph at whitespace outside tags, balancing tags across the cut."""
-    tokens = re.split(r"(<[^>]*>|&[#a-zA-Z0-9]+;|\s+)", paragraph)
+    """Cut one oversized paragraph at whitespace outside tags, balancing tags across each cut.
+
+    A word longer than the limit is cut inside itself, which only pathological text needs.
+    """
     parts: list[str] = []
     stack: list[_Tag] = []
-    current, length = "", 0
-    last_cut: tuple[int, int, list[_Tag]] | None = None  # (position in current, length there, open tags there)
-    for token in tokens:
-        if not token:
-            continue
-        if token.startswith("<"):
+    current = ""
+    length = 0
+    cut: tuple[int, list[_Tag]] | None = None  # where the last allowed break is, and the tags open there
+
+    def close(tags: list[_Tag]) -> str:
+        return "".join(f"</{t.name}>" for t in reversed(tags))
+
+    def reopen(tags: list[_Tag]) -> str:
+        return "".join(t.opening for t in tags)
+
+    def add_text(piece: str, size: int, breakable: bool) -> None:
+        nonlocal current, length, cut
+        if breakable:
+            cut = (len(current), list(stack))
+        if length + size > limit:
+            if cut is not None and cut[0] > 0:
+                at, tags = cut
+                parts.append(current[:at].rstrip() + close(tags))
+                current = reopen(tags) + current[at:].lstrip()
+            else:
+                parts.append(current + close(stack))
+                current = reopen(stack)
+            length = visible_length(current)
+            cut = None
+            if piece.isspace():
+                return
+        current += piece
+        length += size
+
+    for token in TOKEN_RE.findall(paragraph):
+        if token.startswith("<") and len(token) > 1:
             match = TAG_RE.match(token)
             if match and match.group(1):
                 if stack and stack[-1].name == match.group(2):
@@ -199,26 +242,15 @@ def _cut_long(paragraph: str, limit: int) -> list[str]:
             elif match:
                 stack.append(_Tag(match.group(2), token))
             current += token
-            continue
-        size = 1 if token.startswith("&") else len(token.encode("utf-16-le")) // 2
-        if token.isspace():
-            last_cut = (len(current), length, list(stack))
-        if length + size > limit - 1 and last_cut is not None:
-            cut_at, cut_len, open_tags = last_cut
-            head = current[:cut_at] + "".join(f"</{t.name}>" for t in reversed(open_tags))
-            parts.append(head.rstrip())
-            rest = current[cut_at:].lstrip()
-            current = "".join(t.opening for t in open_tags) + rest
-            length -= cut_len
-            last_cut = None
-        elif length + size > limit - 1:
-            # One unbroken run longer than the limit: hard cut (only possible in pathological text).
-            parts.append(current + "".join(f"</{t.name}>" for t in reversed(stack)))
-            current, length = "".join(t.opening for t in stack), 0
-        current += token
-        length += size
+        elif token.startswith("&") and len(token) > 1:
+            add_text(token, 1, breakable=False)
+        elif token.isspace():
+            add_text(token, len(token.encode("utf-16-le")) // 2, breakable=True)
+        else:
+            for number, piece in enumerate(_chunks(token, limit)):
+                add_text(piece, len(piece.encode("utf-16-le")) // 2, breakable=number > 0)
     parts.append(current)
-    return parts
+    return [part for part in parts if visible_length(part) > 0]
 
 
 ALLOWED_TAGS = {

@@ -253,38 +253,47 @@ def load_tree(root: Path) -> tuple[list[ContentItem], list[Problem]]:
     """Parse every file under root; return the good items and every problem."""
     items: list[ContentItem] = []
     problems: list[Problem] = []
-    for path in sorted(root.glob("*/*/*")):
-        if path.is_dir() or path.name.startswith("."):
+    present: set[tuple[str, str, str]] = set()
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root)
+        if path.is_dir() or any(part.startswith(".") for part in rel.parts):
             continue
+        if len(rel.parts) == 3:
+            present.add((rel.parts[0], rel.parts[1], rel.stem))
         try:
             items.append(parse_file(path, root))
         except ContentError as exc:
             problems.extend(exc.problems)
-    problems.extend(cross_check(items, root.name))
+    problems.extend(cross_check(items, root.name, present))
     return items, problems
 
 
-def cross_check(items: list[ContentItem], root_name: str = "content") -> list[Problem]:
-    """Checks across files: both languages, unique slugs, related slugs that exist."""
+def cross_check(
+    items: list[ContentItem], root_name: str = "content", present: set[tuple[str, str, str]] | None = None
+) -> list[Problem]:
+    """Checks across files: both languages, unique slugs, related slugs that exist.
+
+    present: (section, slug, lang) of every file found, parsed or not, so a broken file is not also "missing".
+    """
     problems = []
     by_slug: dict[str, set[str]] = {}
     langs: dict[tuple[str, str], set[str]] = {}
+    for section, slug, lang in present or set():
+        langs.setdefault((section, slug), set()).add(lang)
     for item in items:
         by_slug.setdefault(item.slug, set()).add(item.section)
         langs.setdefault((item.section, item.slug), set()).add(item.lang)
     for slug, sections in sorted(by_slug.items()):
         if len(sections) > 1:
-            problems.append(
-                Problem(f"{root_name}/*/{slug}", "slug", f"is used in several sections: {', '.join(sorted(sections))}")
-            )
+            used = ", ".join(sorted(sections))
+            problems.append(Problem(f"{root_name}/*/{slug}", "slug", f"is used in several sections: {used}"))
     for (section, slug), have in sorted(langs.items()):
+        if section not in SECTIONS:
+            continue
         for lang in LANGS:
             if lang not in have:
-                problems.append(
-                    Problem(
-                        f"{root_name}/{section}/{slug}/{lang}.md", "file", "is missing (every item needs ru and en)"
-                    )
-                )
+                path = f"{root_name}/{section}/{slug}/{lang}.md"
+                problems.append(Problem(path, "file", "is missing (every item needs ru and en)"))
     for item in items:
         for other in item.meta.related:
             if other not in by_slug:
@@ -299,10 +308,22 @@ def path_of(item: ContentItem, root_name: str = "content") -> str:
     return f"{root_name}/{item.section}/{item.slug}/{item.lang}.md"
 
 
+class _Dumper(yaml.SafeDumper):
+    """Writes strings with line-breaking characters YAML would fold (NEL, LS, PS) in escaped double quotes."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = '"' if any(ch in value for ch in "\x85\u2028\u2029") else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
 def to_text(item: ContentItem) -> str:
     """Serialise an item back to the file format."""
     data = item.meta.model_dump(mode="json", exclude_defaults=False)
-    head = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000)
+    head = yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=1000)
     return f"---\n{head}---\n{item.body.strip()}\n"
 
 

@@ -9,6 +9,7 @@ import aiosqlite
 
 async def connect(path: Path | str) -> aiosqlite.Connection:
     """Open a connection: WAL, foreign keys, secure_delete, rows by name."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     db = await aiosqlite.connect(str(path))
     db.row_factory = aiosqlite.Row
     await db.execute("PRAGMA journal_mode=WAL")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 from dataclasses import dataclass
 from importlib import resources
 
@@ -64,14 +65,10 @@ async def migrate(db: aiosqlite.Connection) -> list[str]:
 
 
 def split_statements(sql: str) -> list[str]:
-    """Split a migration into complete statements (handles triggers' inner semicolons)."""
-    import sqlite3
-
+    """Split a migration into complete statements (handles triggers' inner semicolons, several per line)."""
     statements, buffer = [], ""
-    for line in sql.splitlines(keepends=True):
-        if not buffer and line.strip().startswith("--"):
-            continue
-        buffer += line
+    for piece in re.split(r"(?<=;)", "\n".join(line for line in sql.splitlines() if not line.strip().startswith("--"))):
+        buffer += piece
         if sqlite3.complete_statement(buffer):
             statements.append(buffer.strip())
             buffer = ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import logging
 import re
@@ -50,9 +51,7 @@ async def respond(update: Update, context: Context, text_html: str, markup: Inli
     message = query.message if query else None
     if isinstance(message, Message) and message.text is not None:
         first_markup = markup if len(parts) == 1 else None
-        # Telegram refuses an edit that changes nothing; a double tap must not cause one.
-        if message.text != plain(parts[0]) or message.reply_markup != first_markup:
-            await message.edit_text(parts[0], reply_markup=first_markup, link_preview_options=NO_PREVIEW)
+        await edit(context, message, parts[0], first_markup)
         for number, part in enumerate(parts[1:], start=2):
             await message.chat.send_message(
                 part, reply_markup=markup if number == len(parts) else None, link_preview_options=NO_PREVIEW
@@ -65,6 +64,23 @@ async def respond(update: Update, context: Context, text_html: str, markup: Inli
         await chat.send_message(
             part, reply_markup=markup if number == len(parts) else None, link_preview_options=NO_PREVIEW
         )
+
+
+async def edit(context: Context, message: Message, text_html: str, markup: InlineKeyboardMarkup | None) -> None:
+    """Edit in place unless the message already shows exactly this: Telegram refuses edits that change nothing."""
+    digest = hashlib.blake2b(f"{text_html}\x00{markup.to_json() if markup else ''}".encode(), digest_size=16).digest()
+    key = (context.keys.lookup(message.chat.id), message.message_id)
+    shown = context.services.shown
+    if shown.same(key, digest) or (message.text == plain(text_html) and message.reply_markup == markup):
+        shown.remember(key, digest)
+        return
+    try:
+        await message.edit_text(text_html, reply_markup=markup, link_preview_options=NO_PREVIEW)
+    except BadRequest as exc:
+        # Only possible after a restart emptied the memory of what is shown: harmless, nothing to tell anyone.
+        if "not modified" not in str(exc).lower():
+            raise
+    shown.remember(key, digest)
 
 
 async def answer_query(update: Update, text: str | None = None, alert: bool = False) -> None:

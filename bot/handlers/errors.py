@@ -6,7 +6,7 @@ import logging
 import traceback
 
 from telegram import Update
-from telegram.error import TelegramError
+from telegram.error import RetryAfter, TelegramError
 from telegram.ext import Application
 
 from bot.context import Context
@@ -29,6 +29,10 @@ async def on_error(update: object, context: Context) -> None:
     """Log what broke (type and place, no message text), and tell the reader in one sentence."""
     error = context.error
     if error is None:
+        return
+    if isinstance(error, RetryAfter):
+        # Telegram asked us to slow down: apologising would be one more message it refuses.
+        log.warning("event=rate_limited")
         return
     log.error("event=error type=%s handler=%s", type(error).__name__, handler_name(error))
     if isinstance(update, Update) and update.effective_chat and update.effective_chat.type == "private":

@@ -88,10 +88,12 @@ def queries(count: int, seed: int = 11) -> list[str]:
     out = []
     for _ in range(count):
         words = RU_WORDS if rng.random() < 0.6 else EN_WORDS
-        picked = [rng.choice(words) + (rng.choice(RU_ENDINGS) if words is RU_WORDS else "") for _ in range(rng.randint(1, 3))]
+        picked = [
+            rng.choice(words) + (rng.choice(RU_ENDINGS) if words is RU_WORDS else "") for _ in range(rng.randint(1, 3))
+        ]
         if rng.random() < 0.1:
             w = picked[0]
             i = rng.randrange(1, len(w))
-            picked[0] = w[:i] + w[i + 1:]
+            picked[0] = w[:i] + w[i + 1 :]
         out.append(" ".join(picked))
     return out

@@ -41,7 +41,7 @@ def make_settings(emu: BotApiEmulator, db_path: Path, **overrides: object) -> Se
         "log_level": "DEBUG",
     }
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+    return Settings(_env_file=None, **values)  # type: ignore[arg-type,call-arg]
 
 
 @pytest.fixture
@@ -49,12 +49,22 @@ def settings(emulator: BotApiEmulator, tmp_path: Path) -> Settings:
     return make_settings(emulator, tmp_path / "tropa.sqlite3")
 
 
+class Catcher(logging.Handler):
+    """Keeps every ERROR record of ours."""
+
+    def __init__(self, into: list[logging.LogRecord]) -> None:
+        super().__init__(level=logging.ERROR)
+        self.into = into
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.into.append(record)
+
+
 @pytest.fixture
 async def bot(settings: Settings, emulator: BotApiEmulator) -> AsyncIterator[TropaApp]:
     """A running bot; afterwards, nothing it sent was refused and no handler raised."""
     errors: list[logging.LogRecord] = []
-    catcher = logging.Handler(level=logging.ERROR)
-    catcher.emit = errors.append  # type: ignore[method-assign]
+    catcher = Catcher(errors)
     logging.getLogger("tropa").addHandler(catcher)
     try:
         app = build_application(settings)

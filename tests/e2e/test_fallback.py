@@ -24,21 +24,30 @@ async def test_unknown_command(emulator: BotApiEmulator, bot: TropaApp) -> None:
     user = emulator.user(user_id=5557001, first_name="Tom", language_code="en")
     for command in ("/nosuch", "/admin", "/start@other_bot", "/" + "x" * 40):
         reply = await say(emulator, user, command)
-        assert reply.text.startswith("I don't know that command") or reply.text.startswith("Tropa")
+        assert reply.shown.startswith("I don't know that command") or reply.shown.startswith("Tropa")
 
 
 async def test_stickers_and_photos_get_one_sentence(emulator: BotApiEmulator, bot: TropaApp) -> None:
     user = emulator.user(user_id=5557002, first_name="Tom", language_code="en")
-    sticker = {"file_id": "st1", "file_unique_id": "u1", "type": "regular", "width": 512, "height": 512,
-               "is_animated": False, "is_video": False}
+    sticker = {
+        "file_id": "st1",
+        "file_unique_id": "u1",
+        "type": "regular",
+        "width": 512,
+        "height": 512,
+        "is_animated": False,
+        "is_video": False,
+    }
     photo = [{"file_id": "ph1", "file_unique_id": "u2", "width": 90, "height": 90}]
-    for number, content in enumerate(
-        ({"sticker": sticker}, {"photo": photo, "caption": "повестка"}, {"location": {"latitude": 1.0, "longitude": 2.0}}),
-        start=1,
-    ):
+    contents: tuple[dict[str, Any], ...] = (
+        {"sticker": sticker},
+        {"photo": photo, "caption": "повестка"},
+        {"location": {"latitude": 1.0, "longitude": 2.0}},
+    )
+    for number, content in enumerate(contents, start=1):
         emulator.send_update({"message": raw_message(user, number * 1000, **content)})
         await emulator.wait_idle()
-        assert emulator.last_bot_message(user.id).text.startswith("I understand text only")
+        assert emulator.last_bot_message(user.id).shown.startswith("I understand text only")
     assert len(emulator.bot_messages(user.id)) == 3
 
 
@@ -48,13 +57,26 @@ async def test_edits_channel_posts_and_unknown_updates_are_ignored(emulator: Bot
     before = len(emulator.requests)
     edited = raw_message(user, 1, text="/orgs", edit_date=int(time.time()))
     emulator.send_update({"edited_message": edited})
-    channel = {"message_id": 5, "date": int(time.time()), "text": "/start",
-               "chat": {"id": -1009990001, "type": "channel", "title": "News"}}
+    channel = {
+        "message_id": 5,
+        "date": int(time.time()),
+        "text": "/start",
+        "chat": {"id": -1009990001, "type": "channel", "title": "News"},
+    }
     emulator.send_update({"channel_post": channel})
     emulator.send_update({"edited_channel_post": channel})
     emulator.send_update({"some_future_update": {"x": 1}})
-    emulator.send_update({"message_reaction": {"chat": {"id": user.id, "type": "private"}, "message_id": 1,
-                                               "date": int(time.time()), "old_reaction": [], "new_reaction": []}})
+    emulator.send_update(
+        {
+            "message_reaction": {
+                "chat": {"id": user.id, "type": "private"},
+                "message_id": 1,
+                "date": int(time.time()),
+                "old_reaction": [],
+                "new_reaction": [],
+            }
+        }
+    )
     await emulator.wait_idle()
     sent = [r.method for r in emulator.requests[before:] if r.method != "getUpdates"]
     assert sent == []
@@ -63,8 +85,13 @@ async def test_edits_channel_posts_and_unknown_updates_are_ignored(emulator: Bot
 async def test_forged_callback_without_a_message(emulator: BotApiEmulator, bot: TropaApp) -> None:
     user = emulator.user(user_id=5557004, first_name="Tom", language_code="en")
     await say(emulator, user, "/start")
-    query = {"id": "forged-1", "from": {"id": user.id, "is_bot": False, "first_name": "Tom"},
-             "chat_instance": "1", "inline_message_id": "abc", "data": "v:orgs:ovd-info"}
+    query = {
+        "id": "forged-1",
+        "from": {"id": user.id, "is_bot": False, "first_name": "Tom"},
+        "chat_instance": "1",
+        "inline_message_id": "abc",
+        "data": "v:orgs:ovd-info",
+    }
     emulator.send_update({"callback_query": query})
     await emulator.wait_idle()
     assert len(emulator.bot_messages(user.id)) == 1

@@ -13,8 +13,8 @@ async def test_group_invites_and_ignores(emulator: BotApiEmulator, bot: TropaApp
     emulator.send_message(user, "/start", chat_type="supergroup", chat_id=GROUP)
     await emulator.wait_idle()
     invite = emulator.last_bot_message(GROUP)
-    assert "private" in invite.text
-    assert "@tropa_test_bot" in invite.text
+    assert "private" in invite.shown
+    assert "@tropa_test_bot" in invite.shown
     emulator.send_message(user, "/help@tropa_test_bot", chat_type="supergroup", chat_id=GROUP)
     await emulator.wait_idle()
     assert len(emulator.bot_messages(GROUP)) == 2

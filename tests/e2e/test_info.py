@@ -22,7 +22,7 @@ async def test_info_pages(
 ) -> None:
     ru = emulator.user(user_id=5555001, first_name="Ира", language_code="ru")
     en = emulator.user(user_id=5555002, first_name="Tom", language_code="en")
-    assert (await say(emulator, ru, command)).text.startswith(ru_start)
+    assert (await say(emulator, ru, command)).shown.startswith(ru_start)
     reply = await say(emulator, en, command)
-    assert reply.text.startswith(en_start)
-    assert en_fact in reply.text
+    assert reply.shown.startswith(en_start)
+    assert en_fact in reply.shown

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import build_application, polling
 from bot.config import Settings
 from bot.logs import setup_logging
-from bot.app import build_application, polling
 from tests.e2e.conftest import TOKEN, all_data, make_settings, press, say
 from tests.emulator import BotApiEmulator
 
@@ -57,6 +57,13 @@ def identifiers() -> list[str]:
     return found + [t.removeprefix("/search ") for t in TEXTS if t != "повесткой"] + [TOKEN, TOKEN.split(":")[1]]
 
 
+def database_bytes(folder: Path) -> bytes:
+    """The database file with its WAL and shared-memory files, as they lie on disk."""
+    files = [p for p in folder.iterdir() if p.name.startswith("privacy.sqlite3")]
+    assert files
+    return b"".join(p.read_bytes() for p in files)
+
+
 def id_bytes(ident: int) -> list[bytes]:
     return [
         str(ident).encode(),
@@ -88,9 +95,7 @@ async def test_no_identifier_in_logs_or_database(emulator: BotApiEmulator, tmp_p
     logs = "\n".join(capture.lines)
     for needle in identifiers():
         assert needle not in logs, f"{needle!r} leaked into the logs"
-    files = [p for p in tmp_path.iterdir() if p.name.startswith("privacy.sqlite3")]
-    assert files
-    blob = b"".join(p.read_bytes() for p in files)
+    blob = database_bytes(tmp_path)
     assert len(blob) > 4096
     for ident, username, first, last, _ in PEOPLE:
         for needle_bytes in [*id_bytes(ident), username.encode(), first.encode(), last.encode()]:

@@ -16,8 +16,8 @@ async def test_section_lists_in_both_languages(emulator: BotApiEmulator, bot: Tr
         ("/conscription", "Призыв и повестки", "Conscription and summonses"),
         ("/orgs", "Организации", "Organizations that help"),
     ):
-        assert (await say(emulator, ru, command)).text.startswith(ru_title)
-        assert (await say(emulator, en, command)).text.startswith(en_title)
+        assert (await say(emulator, ru, command)).shown.startswith(ru_title)
+        assert (await say(emulator, en, command)).shown.startswith(en_title)
 
 
 async def test_pagination_edits_the_same_message(emulator: BotApiEmulator, bot: TropaApp) -> None:
@@ -32,7 +32,8 @@ async def test_pagination_edits_the_same_message(emulator: BotApiEmulator, bot: 
     assert items_on_second
     assert not set(items_on_first) & set(items_on_second)
     counter = [text for row in second.buttons for text, data in row if data == "n"]
-    assert counter and counter[0].startswith("2/")
+    assert counter
+    assert counter[0].startswith("2/")
 
 
 async def test_page_counter_and_double_taps_change_nothing(emulator: BotApiEmulator, bot: TropaApp) -> None:
@@ -52,12 +53,12 @@ async def test_item_view_and_back(emulator: BotApiEmulator, bot: TropaApp) -> No
     item_data = next(d for d in all_data(listed) if d.startswith("v:tactics:"))
     item = await press(emulator, user, listed, item_data)
     assert item.message_id == listed.message_id
-    assert "Риск в России" in item.text
-    assert "Источники" in item.text
-    assert "Проверено" in item.text
+    assert "Риск в России" in item.shown
+    assert "Источники" in item.shown
+    assert "Проверено" in item.shown
     back = next(d for d in all_data(item) if d.startswith("s:tactics:"))
     again = await press(emulator, user, item, back)
-    assert again.text.startswith("Формы протеста")
+    assert again.shown.startswith("Формы протеста")
     assert len(emulator.bot_messages(user.id)) == 1
 
 
@@ -68,7 +69,7 @@ async def test_every_item_opens_in_both_languages(emulator: BotApiEmulator, bot:
         shown = await say(emulator, user, "/start")
         for item in (i for i in items if i.lang == lang):
             shown = await press(emulator, user, shown, f"v:{item.section}:{item.slug}")
-            assert shown.text.startswith(item.meta.title)
+            assert shown.shown.startswith(item.meta.title)
             assert item.meta.sources[0].url in (shown.html or "")
 
 
@@ -77,11 +78,11 @@ async def test_related_items_open(emulator: BotApiEmulator, bot: TropaApp) -> No
     view = await say(emulator, user, "/start tactics_leaflets-stickers")
     related = [d for d in all_data(view) if d.startswith("v:")]
     assert related, "a tactic names the organizations that support it"
-    before = view.text  # Msg objects are live: read the text before the edit
+    before = view.shown  # Msg objects are live: read the text before the edit
     opened = await press(emulator, user, view, related[0])
     assert opened.message_id == view.message_id
-    assert opened.text.startswith("OVD-Info")
-    assert opened.text != before
+    assert opened.shown.startswith("OVD-Info")
+    assert opened.shown != before
 
 
 async def test_stale_item_button_shows_the_section(emulator: BotApiEmulator, bot: TropaApp) -> None:
@@ -90,14 +91,14 @@ async def test_stale_item_button_shows_the_section(emulator: BotApiEmulator, bot
     after = await press(emulator, user, listed, "v:orgs:deleted-long-ago")
     answers = list(emulator.callback_answers.values())
     assert "no longer available" in answers[-1].get("text", "")
-    assert after.text.startswith("Organizations that help")
+    assert after.shown.startswith("Organizations that help")
 
 
 async def test_forged_buttons_get_a_clear_answer(emulator: BotApiEmulator, bot: TropaApp) -> None:
     user = emulator.user(user_id=5551010, first_name="Tom", language_code="en")
     listed = await say(emulator, user, "/orgs")
-    before = listed.text
+    before = listed.shown
     for data in ("x", "v:admin:x", "s:orgs:99999", "s:secret:0", "l:fr", "v:orgs:" + "a" * 50, "' OR 1=1 --"):
         await press(emulator, user, listed, data)
     assert len(emulator.callback_answers) == 7
-    assert emulator.last_bot_message(user.id).text.startswith("Organizations") or before
+    assert emulator.last_bot_message(user.id).shown.startswith("Organizations") or before

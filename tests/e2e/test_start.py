@@ -10,7 +10,7 @@ from tests.emulator import BotApiEmulator
 async def test_welcome_in_russian_for_ru_clients(emulator: BotApiEmulator, bot: TropaApp) -> None:
     user = emulator.user(user_id=5550001, first_name="Вера", language_code="ru")
     reply = await say(emulator, user, "/start")
-    assert "Тропа" in reply.text
+    assert "Тропа" in reply.shown
     assert all_data(reply) == ["s:tactics:0", "s:conscription:0", "s:orgs:0", "l:en"]
     assert button_data(reply, "English") == "l:en"
 
@@ -19,31 +19,31 @@ async def test_welcome_in_english_otherwise(emulator: BotApiEmulator, bot: Tropa
     for code in ("en", "de", None):
         user = emulator.user(user_id=5550010 + len(code or ""), first_name="Pat", language_code=code)
         reply = await say(emulator, user, "/start")
-        assert "Tropa" in reply.text
+        assert "Tropa" in reply.shown
         assert "Organizations that help" in [text for row in reply.buttons for text, _ in row]
 
 
 async def test_deep_link_opens_a_section(emulator: BotApiEmulator, bot: TropaApp) -> None:
     user = emulator.user(user_id=5550002, first_name="Ann", language_code="en")
     reply = await say(emulator, user, "/start orgs")
-    assert reply.text.startswith("Organizations that help")
+    assert reply.shown.startswith("Organizations that help")
     assert any(d.startswith("v:orgs:") for d in all_data(reply))
 
 
 async def test_deep_link_opens_an_item(emulator: BotApiEmulator, bot: TropaApp) -> None:
     user = emulator.user(user_id=5550003, first_name="Ann", language_code="ru")
     reply = await say(emulator, user, "/start orgs_ovd-info")
-    assert reply.text.startswith("ОВД-Инфо")
-    assert "Источники" in reply.text
-    assert "Проверено" in reply.text
+    assert reply.shown.startswith("ОВД-Инфо")
+    assert "Источники" in reply.shown
+    assert "Проверено" in reply.shown
 
 
 async def test_unknown_deep_link_falls_back_to_the_welcome(emulator: BotApiEmulator, bot: TropaApp) -> None:
     user = emulator.user(user_id=5550004, first_name="Ann", language_code="en")
     for payload in ("orgs_no-such-org", "nonsense", "../../etc", "orgs_OVD-INFO_x", "x" * 64):
         reply = await say(emulator, user, f"/start {payload}")
-        assert reply.text.startswith("Tropa")
-    assert (await say(emulator, user, "/start tactics_")).text.startswith("Tactics")
+        assert reply.shown.startswith("Tropa")
+    assert (await say(emulator, user, "/start tactics_")).shown.startswith("Tactics")
 
 
 async def test_menu_button_edits_in_place(emulator: BotApiEmulator, bot: TropaApp) -> None:
@@ -53,7 +53,7 @@ async def test_menu_button_edits_in_place(emulator: BotApiEmulator, bot: TropaAp
     assert listed.message_id == welcome.message_id
     back = await press(emulator, user, listed, "m")
     assert back.message_id == welcome.message_id
-    assert "Choose a section" in back.text
+    assert "Choose a section" in back.shown
     assert len(emulator.bot_messages(user.id)) == 1
 
 

@@ -1,0 +1,1 @@
+"""Tropa test suite."""

@@ -1,0 +1,204 @@
+"""bot.config: TROPA_* parsing, and operator errors that name the variable and never echo a secret."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, decode_key, load_settings, parse_admin_ids
+
+TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+KEY_BYTES = bytes(range(32))
+KEY = base64.urlsafe_b64encode(KEY_BYTES).decode("ascii")
+
+pytestmark = pytest.mark.usefixtures("clean_env")
+
+
+def config_error(**env: str) -> str:
+    """The one-line ConfigError that loading these variables gives."""
+    mp = pytest.MonkeyPatch()
+    try:
+        for name, value in env.items():
+            mp.setenv(f"TROPA_{name.upper()}", value)
+        with pytest.raises(ConfigError) as caught:
+            load_settings()
+    finally:
+        mp.undo()
+    message = str(caught.value)
+    assert "\n" not in message
+    return message
+
+
+def test_defaults() -> None:
+    settings = load_settings()
+    assert settings.bot_token is None
+    assert settings.secret_key is None
+    assert settings.admin_ids == {}
+    assert settings.log_level == "INFO"
+    assert settings.db_path == Path("tropa.sqlite3")
+    assert settings.api_base_url == "https://api.telegram.org/bot"
+    assert settings.file_url == "https://api.telegram.org/file/bot"
+
+
+def test_variables_are_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("TROPA_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("TROPA_SECRET_KEY", KEY)
+    monkeypatch.setenv("TROPA_DB_PATH", str(tmp_path / "x.sqlite3"))
+    monkeypatch.setenv("TROPA_LOG_LEVEL", "debug")
+    monkeypatch.setenv("TROPA_API_BASE_URL", "http://127.0.0.1:8081/bot")
+    monkeypatch.setenv("TROPA_CONTENT_DIR", str(tmp_path))
+    settings = load_settings()
+    assert settings.token() == TOKEN
+    assert settings.key() == KEY_BYTES
+    assert settings.db_path == tmp_path / "x.sqlite3"
+    assert settings.log_level == "DEBUG"
+    assert settings.file_url == "http://127.0.0.1:8081/file/bot"
+    assert settings.content_dir == tmp_path
+
+
+def test_explicit_file_url_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TROPA_API_FILE_URL", "http://files.local/x")
+    assert load_settings().file_url == "http://files.local/x"
+
+
+def test_empty_variables_count_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    # .env.example ships every variable empty.
+    for name in ("BOT_TOKEN", "SECRET_KEY", "ADMIN_IDS", "LOG_LEVEL"):
+        monkeypatch.setenv(f"TROPA_{name}", "")
+    settings = load_settings()
+    assert (settings.bot_token, settings.secret_key, settings.admin_ids, settings.log_level) == (None, None, {}, "INFO")
+
+
+def test_dotenv_in_the_working_directory_is_read(clean_env: Path) -> None:
+    (clean_env / ".env").write_text(f"TROPA_BOT_TOKEN={TOKEN}\nTROPA_LOG_LEVEL=warning\n", encoding="utf-8")
+    settings = load_settings()
+    assert settings.token() == TOKEN
+    assert settings.log_level == "WARNING"
+
+
+def test_environment_beats_dotenv(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (clean_env / ".env").write_text("TROPA_LOG_LEVEL=warning\n", encoding="utf-8")
+    monkeypatch.setenv("TROPA_LOG_LEVEL", "error")
+    assert load_settings().log_level == "ERROR"
+
+
+def test_other_variables_are_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TROPA_SOMETHING_NEW", "x")
+    assert load_settings().log_level == "INFO"
+
+
+def test_overrides(tmp_path: Path) -> None:
+    assert load_settings(db_path=tmp_path / "o.sqlite3").db_path == tmp_path / "o.sqlite3"
+
+
+# Admin ids
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("anna:123,boris:456", {123: "anna", 456: "boris"}),
+        (" anna : 123 , boris:456 ,", {123: "anna", 456: "boris"}),
+        ("123,456", {123: "admin1", 456: "admin2"}),
+        ("anna:123,456", {123: "anna", 456: "admin2"}),
+        ("a.b-c_d:7", {7: "a.b-c_d"}),
+        ("", {}),
+    ],
+)
+def test_parse_admin_ids(text: str, expected: dict[int, str]) -> None:
+    assert parse_admin_ids(text) == expected
+
+
+def test_admin_ids_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TROPA_ADMIN_IDS", "anna:123,boris:456")
+    assert load_settings().admin_ids == {123: "anna", 456: "boris"}
+
+
+@pytest.mark.parametrize("text", ["anna:x", "anna:-5", "1anna:5", "anna", "anna:1:2", "ann a:5", "a" * 33 + ":5"])
+def test_bad_admin_ids_are_one_line_naming_the_variable(text: str) -> None:
+    message = config_error(admin_ids=text)
+    assert message.startswith("TROPA_ADMIN_IDS is invalid: ")
+    assert "alias:telegram_id" in message
+
+
+# Operator errors
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "not-a-token",
+        "123456789:short",
+        "12:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",
+        "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw!",
+        "123456789 AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",
+        " 123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",
+    ],
+)
+def test_bad_token_names_the_variable_and_hides_the_value(token: str) -> None:
+    message = config_error(bot_token=token)
+    assert message.startswith("TROPA_BOT_TOKEN is invalid: ")
+    assert "@BotFather" in message
+    assert token.strip() not in message
+    assert "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw" not in message
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "short",
+        base64.urlsafe_b64encode(bytes(16)).decode(),
+        base64.urlsafe_b64encode(bytes(33)).decode(),
+        "ключ-ключ-ключ-ключ-ключ-ключ-ключ-ключ-ключ",
+        KEY[:-3] + "%%%",
+        KEY[:20],
+    ],
+)
+def test_bad_key_names_the_variable_and_hides_the_value(key: str) -> None:
+    message = config_error(secret_key=key)
+    assert message.startswith("TROPA_SECRET_KEY is invalid: ")
+    assert "tropa keygen" in message
+    assert key not in message
+
+
+def test_bad_log_level() -> None:
+    message = config_error(log_level="verbose")
+    assert message == "TROPA_LOG_LEVEL is invalid: must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"
+
+
+def test_bad_api_url() -> None:
+    assert config_error(api_base_url="api.telegram.org/bot").startswith("TROPA_API_BASE_URL is invalid: ")
+
+
+def test_missing_token_and_key_are_config_errors() -> None:
+    settings = load_settings()
+    with pytest.raises(ConfigError, match=r"^TROPA_BOT_TOKEN is not set: .*@BotFather"):
+        settings.token()
+    with pytest.raises(ConfigError, match=r"^TROPA_SECRET_KEY is not set: run `tropa keygen`"):
+        settings.key()
+
+
+def test_secrets_never_print(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TROPA_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("TROPA_SECRET_KEY", KEY)
+    settings = load_settings()
+    for shown in (str(settings), repr(settings), settings.model_dump_json()):
+        assert TOKEN not in shown
+        assert KEY not in shown
+
+
+# Keys
+
+
+def test_decode_key_accepts_keygen_output_with_or_without_padding() -> None:
+    assert decode_key(KEY) == KEY_BYTES
+    assert decode_key(KEY.rstrip("=")) == KEY_BYTES
+    assert decode_key(f"  {KEY}\n") == KEY_BYTES
+
+
+@pytest.mark.parametrize("text", ["", "AAAA", "ключ", base64.urlsafe_b64encode(bytes(31)).decode()])
+def test_decode_key_refuses_anything_but_32_bytes(text: str) -> None:
+    with pytest.raises(ValueError, match="urlsafe base64 of 32 bytes"):
+        decode_key(text)
