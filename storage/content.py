@@ -83,10 +83,10 @@ async def _latest(db: aiosqlite.Connection, item: ContentItem) -> aiosqlite.Row 
     sql = """
         SELECT items.id, items.published_revision, rev.revision, rev.origin, rev.file_hash
         FROM items JOIN revisions AS rev ON rev.item_id = items.id
-        WHERE items.section = ? AND items.slug = ? AND items.lang = ?
+        WHERE items.slug = ? AND items.lang = ?
         ORDER BY rev.revision DESC LIMIT 1
     """
-    async with db.execute(sql, item.key) as cursor:
+    async with db.execute(sql, (item.slug, item.lang)) as cursor:
         return await cursor.fetchone()
 
 
@@ -100,6 +100,10 @@ async def add_revision(
     publish: bool = False,
 ) -> int:
     """Store a new revision of one item (creating the item if needed); publish it if asked. No commit."""
+    # A slug that moved to another section keeps its history: the item row moves with it.
+    await db.execute(
+        "UPDATE items SET section = ? WHERE slug = ? AND lang = ? AND section != ?", (*item.key, item.section)
+    )
     await db.execute(
         "INSERT INTO items (section, slug, lang) VALUES (?, ?, ?) ON CONFLICT (section, slug, lang) DO NOTHING",
         item.key,

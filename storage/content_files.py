@@ -265,7 +265,15 @@ def load_tree(root: Path) -> tuple[list[ContentItem], list[Problem]]:
         except ContentError as exc:
             problems.extend(exc.problems)
     problems.extend(cross_check(items, root.name, present))
-    return items, problems
+    return unambiguous(items), problems
+
+
+def unambiguous(items: list[ContentItem]) -> list[ContentItem]:
+    """Leave out items whose slug is used in more than one section: no import can tell which one is meant."""
+    sections: dict[str, set[str]] = {}
+    for item in items:
+        sections.setdefault(item.slug, set()).add(item.section)
+    return [item for item in items if len(sections[item.slug]) == 1]
 
 
 def cross_check(
