@@ -19,6 +19,7 @@ from bot.handlers import register_all
 from bot.i18n import LANGS, Texts
 from bot.transport import AiohttpRequest
 from bot.updates import PerChatProcessor
+from bot.views import Views
 from storage import content
 from storage.content_files import load_tree
 from storage.crypto import Keys
@@ -83,6 +84,7 @@ async def open_services(app: TropaApp) -> None:
         report = await content.import_items(db, items)
         log.info("event=content_imported added=%d", len(report.added))
     services.searcher = Searcher(db)
+    services.views = Views(db, services.texts)
     services.bot_username = app.bot.username
     for lang in LANGS:
         commands = [BotCommand(c, services.texts.label(lang, "commands", c)) for c in COMMANDS]

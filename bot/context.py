@@ -11,6 +11,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.config import Settings
 from bot.i18n import Texts
+from bot.views import Views
 from storage.crypto import Keys
 from storage.search import Searcher
 
@@ -29,6 +30,7 @@ class Services:
     keys: Keys | None = None
     db: aiosqlite.Connection | None = None
     searcher: Searcher | None = None
+    views: Views | None = None
     bot_username: str = "tropa_bot"
     shown: ShownMessages = field(default_factory=lambda: ShownMessages())
     extra: dict[str, Any] = field(default_factory=dict)
@@ -92,6 +94,10 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], Serv
     @property
     def keys(self) -> Keys:
         return _need(self.bot_data.keys, "keys")
+
+    @property
+    def views(self) -> Views:
+        return _need(self.bot_data.views, "views")
 
     @property
     def searcher(self) -> Searcher:

@@ -55,8 +55,13 @@ class AiohttpRequest(BaseRequest):
             sock_connect=_seconds(connect_timeout, DEFAULT_TIMEOUT),
             sock_read=_seconds(read_timeout, self._read_timeout),
         )
+        files = request_data.multipart_data if request_data else None
+        # JSON unless files are attached: Telegram accepts it, and encoding long HTML texts as a form costs far more.
+        body: dict[str, Any] = (
+            {"data": _form(request_data)} if files else {"json": request_data.parameters if request_data else None}
+        )
         try:
-            async with self._session.request(method, url, data=_body(request_data), timeout=timeout) as response:
+            async with self._session.request(method, url, timeout=timeout, **body) as response:
                 return response.status, await response.read()
         except TimeoutError as exc:
             raise TimedOut from exc
@@ -69,17 +74,14 @@ def _seconds(value: Any, default: float | None) -> float | None:
     return default if isinstance(value, type(BaseRequest.DEFAULT_NONE)) else value
 
 
-def _body(request_data: RequestData | None) -> aiohttp.FormData | dict[str, str] | None:
-    """Form fields as PTB encodes them; a multipart form when files are attached."""
-    if request_data is None:
-        return None
-    files = request_data.multipart_data
-    if not files:
-        return request_data.json_parameters
+def _form(request_data: RequestData | None) -> aiohttp.FormData:
+    """A multipart form with the fields as PTB encodes them and the attached files."""
     form = aiohttp.FormData()
+    if request_data is None:
+        return form
     for name, value in request_data.json_parameters.items():
         form.add_field(name, value)
-    for name, file in files.items():
+    for name, file in (request_data.multipart_data or {}).items():
         if isinstance(file, tuple):
             filename, content, *rest = file
             form.add_field(name, content, filename=filename, content_type=rest[0] if rest else None)

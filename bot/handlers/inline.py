@@ -10,8 +10,8 @@ from bot import keyboards
 from bot.context import Context
 from bot.handlers.common import NO_PREVIEW, timed
 from bot.i18n import lang_from_code
-from bot.render import esc, item_html, split_html
-from storage import content, prefs
+from bot.render import esc, split_html
+from storage import prefs
 
 RESULTS = 10
 
@@ -30,8 +30,8 @@ async def inline_query(update: Update, context: Context) -> None:
     hits = await context.searcher.search(text, lang, RESULTS) if text else []
     results: list[InlineQueryResultArticle] = []
     for hit in hits:
-        item = await content.get_published(context.db, hit.section, hit.slug, lang)
-        if item is None:
+        view = await context.views.item(hit.section, hit.slug, lang)
+        if view is None:
             continue
         results.append(
             InlineQueryResultArticle(
@@ -39,7 +39,7 @@ async def inline_query(update: Update, context: Context) -> None:
                 title=hit.title,
                 description=hit.summary,
                 input_message_content=InputTextMessageContent(
-                    split_html(item_html(item, t))[0], parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
+                    split_html(view.html)[0], parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
                 ),
                 reply_markup=keyboards.share_link(t, lang, bot, hit.section, hit.slug),
             )

@@ -8,34 +8,21 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot import keyboards
 from bot.context import Context
 from bot.handlers.common import PRIVATE, answer_query, reader_lang, respond, timed
-from bot.render import esc, item_html
-from storage import content
 from storage.content_files import SECTIONS
 
 
 async def show_section(update: Update, context: Context, section: str, page: int, lang: str) -> None:
     """Render one page of a section list."""
-    listed = await content.list_section(context.db, section, lang)
-    total = keyboards.pages(len(listed))
-    page = min(max(page, 0), total - 1)
-    t = context.texts
-    lines = [f"<b>{esc(t.label(lang, 'section', section))}</b> · {esc(t.plural(lang, 'count_items', len(listed)))}"]
-    for row in listed[page * keyboards.PAGE_SIZE : (page + 1) * keyboards.PAGE_SIZE]:
-        lines.append(f"\n<b>{esc(row.title)}</b>\n{esc(row.summary)}")
-    await respond(update, context, "\n".join(lines), keyboards.section_page(t, lang, section, listed, page))
+    view = await context.views.section_page(section, page, lang)
+    await respond(update, context, view.html, view.markup)
 
 
 async def show_item(update: Update, context: Context, section: str, slug: str, lang: str) -> bool:
     """Render one item with its related items; False if it is not published."""
-    item = await content.get_published(context.db, section, slug, lang)
-    if item is None:
+    view = await context.views.item(section, slug, lang)
+    if view is None:
         return False
-    listed = await content.list_section(context.db, section, lang)
-    position = next((i for i, row in enumerate(listed) if row.slug == slug), 0)
-    known = await content.titles(context.db, item.meta.related, lang)
-    related = [(known[s][0], s, known[s][1]) for s in item.meta.related if s in known]
-    markup = keyboards.item_view(context.texts, lang, section, position // keyboards.PAGE_SIZE, related)
-    await respond(update, context, item_html(item, context.texts), markup)
+    await respond(update, context, view.html, view.markup)
     return True
 
 
