@@ -44,7 +44,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(base64.urlsafe_b64encode(new_master_key()).decode("ascii"))
             return 0
         settings = load_settings()
-        setup_logging(settings.log_level)
+        quiet_console = command == "console" and "log_level" not in settings.model_fields_set
+        # In the console, event lines would interleave with the chat; they show only when asked for.
+        setup_logging("WARNING" if quiet_console else settings.log_level)
         if command == "content":
             return content_command(settings, args)
         if command == "console":
