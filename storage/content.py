@@ -164,7 +164,14 @@ async def list_section(db: aiosqlite.Connection, section: str, lang: str) -> lis
     async with db.execute(sql, (section, lang)) as cursor:
         rows = await cursor.fetchall()
     listed = [Listed(r[0], r[1], r[2]) for r in rows]
-    return sorted(listed, key=lambda x: (x.title.casefold().replace("ё", "е"), x.slug))
+    return sorted(listed, key=lambda x: (*display_key(x.title, lang), x.slug))
+
+
+def display_key(title: str, lang: str) -> tuple[int, str]:
+    """Alphabetical, ignoring quotes and case, with titles in the reader's script first."""
+    text = title.casefold().replace("ё", "е").lstrip("«»\"'“”„ (")
+    cyrillic = bool(text) and "а" <= text[0] <= "я"
+    return (0 if cyrillic == (lang == "ru") else 1, text)
 
 
 async def get_published(db: aiosqlite.Connection, section: str, slug: str, lang: str) -> ContentItem | None:

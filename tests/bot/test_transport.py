@@ -120,6 +120,17 @@ async def test_send_message_with_a_keyboard(bot: Bot, emu: BotApiEmulator, alisa
     assert emu.refused == []
 
 
+async def test_long_text_with_special_characters_arrives_intact(bot: Bot, emu: BotApiEmulator, alisa: FakeUser) -> None:
+    # Characters that a wrong form or JSON encoding would change: + & = % quotes, backslashes, emoji, newlines.
+    line = 'Тропа + a&amp;b = 100% "кавычки" \\ 🕊️ <i>x</i>\n'
+    text = line * 90
+    sent = await bot.send_message(alisa.id, text, parse_mode="HTML")
+    expected = text.replace("&amp;", "&").replace("<i>", "").replace("</i>", "")
+    assert sent.text == expected.strip()
+    assert emu.last_bot_message(alisa.id).shown == expected.strip()
+    assert emu.refused == []
+
+
 async def test_send_document_uploads_the_bytes_as_multipart(bot: Bot, emu: BotApiEmulator, alisa: FakeUser) -> None:
     data = b"id;name\n1;\xd0\xa2\xd1\x80\xd0\xbe\xd0\xbf\xd0\xb0\n" + bytes(range(256))
     sent = await bot.send_document(alisa.id, data, filename="orgs.csv", caption="<b>CSV</b>", parse_mode="HTML")

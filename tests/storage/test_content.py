@@ -269,3 +269,11 @@ async def test_has_content_needs_a_published_item(db: aiosqlite.Connection, item
     await content.add_revision(db, items[0], origin="admin", author="anna")
     await db.commit()
     assert not await content.has_content(db)
+
+
+def test_display_order_ignores_quotes_and_puts_the_readers_script_first() -> None:
+    titles = ["Russian Democratic Society", "«Весна»", "Апология", "“Idite Lesom”", "ёлка"]
+    ru = sorted(titles, key=lambda t: content.display_key(t, "ru"))
+    en = sorted(titles, key=lambda t: content.display_key(t, "en"))
+    assert ru == ["Апология", "«Весна»", "ёлка", "“Idite Lesom”", "Russian Democratic Society"]
+    assert en == ["“Idite Lesom”", "Russian Democratic Society", "Апология", "«Весна»", "ёлка"]
