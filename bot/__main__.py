@@ -30,6 +30,12 @@ def parser() -> argparse.ArgumentParser:
     imp.add_argument("--dir", default=None, help="content folder (default: TROPA_CONTENT_DIR or the bundled one)")
     imp.add_argument("--force", action="store_true", help="let files overwrite newer edits made in the database")
     sub.add_parser("keygen", help="print a new TROPA_SECRET_KEY")
+    digest = sub.add_parser("digest", help="digest delivery")
+    digest_sub = digest.add_subparsers(dest="action", required=True)
+    once = digest_sub.add_parser("run-once", help="one delivery cycle, then exit (for cron and tests)")
+    once.add_argument("--force", action="store_true", help="everyone is due now")
+    rotate = sub.add_parser("rotate-key", help="re-seal every subscriber under a new key")
+    rotate.add_argument("--new-key", default=None, help="the new key (default: make one and print it)")
     return top
 
 
@@ -49,6 +55,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         setup_logging("WARNING" if quiet_console else settings.log_level)
         if command == "content":
             return content_command(settings, args)
+        if command == "digest":
+            return asyncio.run(digest_once(settings, force=args.force))
+        if command == "rotate-key":
+            return asyncio.run(rotate_key(settings, args.new_key))
         if command == "console":
             from bot.console import run_console
 
@@ -110,6 +120,59 @@ async def import_content(settings: Settings, items: list, force: bool) -> int:  
     )
     for name in report.kept:
         print(f"kept (edited in the database; use --force to overwrite): {name}")
+    return 0
+
+
+async def digest_once(settings: Settings, *, force: bool) -> int:
+    """One delivery run against TROPA_DB_PATH; prints the counts."""
+    from bot.digest import Deliverer, make_bot
+    from bot.i18n import Texts
+    from storage.crypto import Keys
+    from storage.db import connect
+    from storage.migrate import migrate
+
+    keys = Keys.from_master(settings.key())
+    settings.token()
+    db = await connect(settings.db_path)
+    bot = make_bot(settings)
+    try:
+        await migrate(db)
+        await bot.initialize()
+        report = await Deliverer(db, bot, keys, Texts.load(), settings).run(force=force)
+    finally:
+        await bot.shutdown()
+        await db.close()
+    if report.skipped_quiet:
+        print("quiet hours: nothing sent; due digests wait for the end of the window")
+    else:
+        print(
+            f"due {report.due}, sent {report.sent}, nothing new {report.nothing_new}, "
+            f"removed {report.removed}, failed {report.failed}, {report.seconds:.1f} s"
+        )
+    return 0
+
+
+async def rotate_key(settings: Settings, new_key: str | None) -> int:
+    """Re-seal every subscriber under a new key in one transaction, then print the key to use from now on."""
+    from bot.config import decode_key
+    from storage import subscribers
+    from storage.crypto import Keys, new_master_key
+    from storage.db import connect
+    from storage.migrate import migrate
+
+    old = Keys.from_master(settings.key())
+    try:
+        raw = decode_key(new_key) if new_key else new_master_key()
+    except ValueError as exc:
+        raise ConfigError(f"--new-key is invalid: {exc}") from None
+    db = await connect(settings.db_path)
+    try:
+        await migrate(db)
+        count = await subscribers.rotate(db, old, Keys.from_master(raw))
+    finally:
+        await db.close()
+    print(f"re-sealed {count} subscribers; set TROPA_SECRET_KEY to the new key now, the old one no longer works:")
+    print(base64.urlsafe_b64encode(raw).decode("ascii"))
     return 0
 
 

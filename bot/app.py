@@ -15,6 +15,7 @@ from telegram.request import BaseRequest
 
 from bot.config import Settings
 from bot.context import Context, Services
+from bot.digest import Deliverer, make_bot
 from bot.handlers import register_all
 from bot.i18n import LANGS, Texts
 from bot.transport import AiohttpRequest
@@ -28,7 +29,21 @@ from storage.migrate import migrate
 from storage.search import Searcher
 
 log = logging.getLogger("tropa.app")
-COMMANDS = ("start", "tactics", "conscription", "orgs", "search", "language", "help", "privacy", "about")
+COMMANDS = (
+    "start",
+    "tactics",
+    "conscription",
+    "orgs",
+    "search",
+    "subscribe",
+    "settings",
+    "unsubscribe",
+    "language",
+    "forget",
+    "help",
+    "privacy",
+    "about",
+)
 TropaApp = Application[ExtBot[None], Context, dict[Any, Any], dict[Any, Any], Services, Any]
 
 
@@ -85,6 +100,13 @@ async def open_services(app: TropaApp) -> None:
         log.info("event=content_imported added=%d", len(report.added))
     services.searcher = Searcher(db)
     services.views = Views(db, services.texts)
+    assert services.keys is not None
+    digest_bot = make_bot(services.settings)
+    await digest_bot.initialize()
+    services.deliverer = Deliverer(db, digest_bot, services.keys, services.texts, services.settings)
+    if app.job_queue is not None:
+        interval = services.settings.digest_interval
+        app.job_queue.run_repeating(deliver_digests, interval=interval, first=interval, name="digest")
     services.bot_username = app.bot.username
     for lang in LANGS:
         commands = [BotCommand(c, services.texts.label(lang, "commands", c)) for c in COMMANDS]
@@ -93,8 +115,16 @@ async def open_services(app: TropaApp) -> None:
     log.info("event=started ms=%.0f", (time.perf_counter() - started) * 1000)
 
 
+async def deliver_digests(context: Context) -> None:
+    """The repeating job: one delivery run (it skips itself if the previous one is still going)."""
+    await context.deliverer.run()
+
+
 async def close_services(app: TropaApp) -> None:
-    """Close the database so the process can exit."""
+    """Close the broadcast bot and the database so the process can exit."""
+    if app.bot_data.deliverer is not None:
+        await app.bot_data.deliverer.bot.shutdown()
+        app.bot_data.deliverer = None
     db = app.bot_data.db
     if db is not None:
         await db.close()

@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     admin_ids: Annotated[dict[int, str], NoDecode] = Field(default_factory=dict)
     log_level: str = "INFO"
     content_dir: Path = REPO_ROOT / "content"
+    paid_broadcast: bool = False
+    quiet_hours: Annotated[tuple[int, int] | None, NoDecode] = None
+    digest_interval: float = Field(default=60.0, gt=0, le=3600)
+    digest_rate: float = Field(default=30.0, gt=0, le=1000)
 
     @field_validator("bot_token")
     @classmethod
@@ -55,6 +59,13 @@ class Settings(BaseSettings):
     def _parse_admins(cls, value: Any) -> Any:
         if isinstance(value, str):
             return parse_admin_ids(value)
+        return value
+
+    @field_validator("quiet_hours", mode="before")
+    @classmethod
+    def _quiet(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return parse_quiet_hours(value)
         return value
 
     @field_validator("log_level")
@@ -116,6 +127,25 @@ def parse_admin_ids(text: str) -> dict[int, str]:
             raise ValueError("must be a comma-separated list of alias:telegram_id, e.g. anna:123,boris:456")
         admins[int(ident)] = alias
     return admins
+
+
+def parse_quiet_hours(text: str) -> tuple[int, int] | None:
+    """`22-07` -> (22, 7): no digests from 22:00 until 07:00 UTC. Empty means none."""
+    text = text.strip()
+    if not text:
+        return None
+    match = re.fullmatch(r"([0-9]{1,2})-([0-9]{1,2})", text)
+    if not match or not all(0 <= int(x) <= 23 for x in match.groups()) or match.group(1) == match.group(2):
+        raise ValueError("must be two different UTC hours as START-END, e.g. 22-07")
+    return int(match.group(1)), int(match.group(2))
+
+
+def in_quiet_hours(window: tuple[int, int] | None, hour: int) -> bool:
+    """Whether a UTC hour falls in the window (which may wrap past midnight)."""
+    if window is None:
+        return False
+    start, end = window
+    return start <= hour < end if start < end else hour >= start or hour < end
 
 
 def load_settings(**overrides: Any) -> Settings:

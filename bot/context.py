@@ -10,6 +10,7 @@ import aiosqlite
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.config import Settings
+from bot.digest import Deliverer
 from bot.i18n import Texts
 from bot.views import Views
 from storage.crypto import Keys
@@ -31,6 +32,7 @@ class Services:
     db: aiosqlite.Connection | None = None
     searcher: Searcher | None = None
     views: Views | None = None
+    deliverer: Deliverer | None = None
     bot_username: str = "tropa_bot"
     shown: ShownMessages = field(default_factory=lambda: ShownMessages())
     extra: dict[str, Any] = field(default_factory=dict)
@@ -94,6 +96,10 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], Serv
     @property
     def keys(self) -> Keys:
         return _need(self.bot_data.keys, "keys")
+
+    @property
+    def deliverer(self) -> Deliverer:
+        return _need(self.bot_data.deliverer, "digest delivery")
 
     @property
     def views(self) -> Views:

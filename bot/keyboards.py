@@ -5,6 +5,7 @@ Callback data is short, self-describing and never carries a person's id:
   s:<section>:<p>   a page of a section list
   v:<section>:<slug>  one item
   l:<lang>          switch language
+  b:<step>[:args]   the digest subscription flow and settings (topics as a bitmask, rhythm, weekday, hour)
   n                 a button that does nothing (the page counter)
 """
 
@@ -24,7 +25,8 @@ PAGE_SIZE = 8
 MENU, NOOP = "m", "n"
 CALLBACK_RE = re.compile(
     r"(?:(?P<menu>m)|(?P<noop>n)|s:(?P<s_section>[a-z]+):(?P<page>[0-9]{1,4})"
-    r"|v:(?P<v_section>[a-z]+):(?P<slug>[a-z][a-z0-9-]{1,39})|l:(?P<lang>[a-z]{2}))"
+    r"|v:(?P<v_section>[a-z]+):(?P<slug>[a-z][a-z0-9-]{1,39})|l:(?P<lang>[a-z]{2})"
+    r"|b:(?P<step>[trwhsvnuf])(?::(?P<args>[0-9d]{1,2}(?::[0-9d]{1,2}){0,2}))?)"
 )
 
 
@@ -37,6 +39,8 @@ class Callback:
     page: int = 0
     slug: str = ""
     lang: str = ""
+    step: str = ""
+    args: tuple[str, ...] = ()
 
 
 def parse_callback(data: str | None) -> Callback | None:
@@ -54,6 +58,9 @@ def parse_callback(data: str | None) -> Callback | None:
     if match.group("v_section"):
         section = match.group("v_section")
         return Callback("item", section=section, slug=match.group("slug")) if section in SECTIONS else None
+    if match.group("step"):
+        args = tuple(match.group("args").split(":")) if match.group("args") else ()
+        return Callback("subscription", step=match.group("step"), args=args)
     lang = match.group("lang")
     return Callback("lang", lang=lang) if lang in LANGS else None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from dataclasses import dataclass, field
 
 import aiosqlite
@@ -140,7 +141,9 @@ async def add_revision(
 
 async def publish_revision(db: aiosqlite.Connection, item_id: int, revision: int) -> None:
     """Make a revision the live one and index it. No commit."""
-    await db.execute("UPDATE items SET published_revision = ? WHERE id = ?", (revision, item_id))
+    await db.execute(
+        "UPDATE items SET published_revision = ?, published_at = ? WHERE id = ?", (revision, int(time.time()), item_id)
+    )
     async with db.execute(
         "SELECT title, summary, body, meta FROM revisions WHERE item_id = ? AND revision = ?", (item_id, revision)
     ) as cursor:
@@ -208,3 +211,27 @@ async def titles(db: aiosqlite.Connection, slugs: list[str], lang: str) -> dict[
     async with db.execute(sql, (lang, *slugs)) as cursor:
         rows = await cursor.fetchall()
     return {r[0]: (r[1], r[2]) for r in rows}
+
+
+@dataclass(frozen=True)
+class Fresh:
+    """An item published or changed since some moment, for a digest."""
+
+    section: str
+    slug: str
+    title: str
+    summary: str
+    published_at: int
+
+
+async def published_since(db: aiosqlite.Connection, since: int, until: int, lang: str) -> list[Fresh]:
+    """Items in lang whose live revision was published in (since, until], newest first."""
+    sql = """
+        SELECT items.section, items.slug, rev.title, rev.summary, items.published_at FROM items
+        JOIN revisions AS rev ON rev.item_id = items.id AND rev.revision = items.published_revision
+        WHERE items.lang = ? AND items.published_at > ? AND items.published_at <= ?
+        ORDER BY items.published_at DESC, items.slug
+    """
+    async with db.execute(sql, (lang, since, until)) as cursor:
+        rows = await cursor.fetchall()
+    return [Fresh(r[0], r[1], r[2], r[3], r[4]) for r in rows]

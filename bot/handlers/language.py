@@ -1,4 +1,4 @@
-"""Switch language (/language and the menu button) and /forget the stored choice."""
+"""Switch language (/language and the menu button); a subscriber's digests follow the choice."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from bot.context import Context
 from bot.handlers.common import PRIVATE, answer_query, reader_lang, respond, timed
 from bot.i18n import LANGS
 from bot.render import esc
-from storage import prefs
+from storage import prefs, subscribers
 
 
 @timed("language")
@@ -29,25 +29,15 @@ async def language_button(update: Update, context: Context) -> None:
     parsed = keyboards.parse_callback(query.data if query else None)
     if parsed is None or parsed.kind != "lang" or chat is None:
         return
-    await prefs.set_lang(context.db, context.keys.lookup(chat.id), parsed.lang)
+    lookup = context.keys.lookup(chat.id)
+    await prefs.set_lang(context.db, lookup, parsed.lang)
+    await subscribers.set_lang(context.db, lookup, parsed.lang)
     t = context.texts
     await answer_query(update, t.get(parsed.lang, "lang_set"))
     await respond(update, context, t.get(parsed.lang, "menu_prompt"), keyboards.main_menu(t, parsed.lang))
 
 
-@timed("forget")
-async def forget_command(update: Update, context: Context) -> None:
-    """Delete everything stored about this chat and say what it was."""
-    chat = update.effective_chat
-    if chat is None:
-        return
-    lang = await reader_lang(update, context)
-    deleted = await prefs.forget(context.db, context.keys.lookup(chat.id))
-    await respond(update, context, esc(context.texts.get(lang, "forgot" if deleted else "forgot_nothing")))
-
-
 def register(app: Application) -> None:  # type: ignore[type-arg]
-    """/language, its buttons, and /forget."""
+    """/language and its buttons."""
     app.add_handler(CommandHandler("language", language_command, filters=PRIVATE))
     app.add_handler(CallbackQueryHandler(language_button, pattern=keyboards.kind_is("lang")))
-    app.add_handler(CommandHandler("forget", forget_command, filters=PRIVATE))

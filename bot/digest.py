@@ -1,0 +1,203 @@
+"""Digests: what is new for each subscriber, delivered at Telegram's rate with nothing lost or doubled.
+
+Progress is persisted as it goes: a subscriber's row moves to its next slot only after its digest was accepted by
+Telegram, and completed rows are written in small groups. A crash (even SIGKILL) loses no one: after a restart the
+rows not yet moved are still due. At most the sends in flight and not yet recorded go out twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+from dataclasses import dataclass, field
+
+import aiosqlite
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.ext import AIORateLimiter, ExtBot
+
+from bot import keyboards
+from bot.config import Settings, in_quiet_hours
+from bot.i18n import Texts
+from bot.render import esc
+from bot.transport import AiohttpRequest
+from storage import subscribers
+from storage.content import Fresh, published_since
+from storage.crypto import Keys
+from storage.subscribers import Subscriber, topic_names
+
+log = logging.getLogger("tropa.digest")
+SHOWN = 8  # items listed in one digest; the rest are counted, with the sections as buttons
+WINDOW = 64  # sends in flight at once; the rate limiter paces them
+RECORD_EVERY = 32  # completed deliveries written to the database together
+RETRIES = (0.5, 1.0, 2.0, 4.0)  # backoff for 5xx answers and timeouts
+LOOKBACK = 31 * 24 * 3600  # a first digest, or one after a long pause, lists at most a month
+GONE = ("chat not found", "user is deactivated", "bot was blocked", "bot was kicked", "peer_id_invalid")
+
+
+@dataclass
+class Report:
+    """Counts of one delivery run (never who)."""
+
+    due: int = 0
+    sent: int = 0
+    nothing_new: int = 0
+    removed: int = 0
+    failed: int = 0
+    seconds: float = 0.0
+    skipped_quiet: bool = False
+
+
+@dataclass
+class Digest:
+    """What one subscriber gets: HTML and buttons, already cut to fit one message."""
+
+    html: str
+    markup: InlineKeyboardMarkup
+
+
+def compose(texts: Texts, lang: str, fresh: list[Fresh]) -> Digest:
+    """List the new items (title, summary, a button each); beyond SHOWN, a count and the sections as buttons."""
+    t = texts
+    lines = [f"<b>{esc(t.plural(lang, 'digest_header', len(fresh)))}</b>"]
+    rows: list[list[InlineKeyboardButton]] = []
+    for item in fresh[:SHOWN]:
+        lines.append(f"\n<b>{esc(item.title)}</b>\n{esc(item.summary)}")
+        rows.append([InlineKeyboardButton(item.title, callback_data=keyboards.item_data(item.section, item.slug))])
+    rest = fresh[SHOWN:]
+    if rest:
+        lines.append("\n" + esc(t.plural(lang, "digest_more", len(rest))))
+        for section in dict.fromkeys(item.section for item in rest):
+            rows.append(
+                [InlineKeyboardButton(t.label(lang, "section", section), callback_data=keyboards.section_data(section))]
+            )
+    lines.append("\n<i>" + esc(t.get(lang, "digest_footer")) + "</i>")
+    return Digest("\n".join(lines), InlineKeyboardMarkup(rows))
+
+
+def make_bot(settings: Settings) -> ExtBot[int]:
+    """A bot of its own for broadcasts, behind python-telegram-bot's AIORateLimiter."""
+    limiter = AIORateLimiter(overall_max_rate=settings.digest_rate, overall_time_period=1, max_retries=5)
+    return ExtBot(
+        token=settings.token(),
+        base_url=settings.api_base_url,
+        base_file_url=settings.file_url,
+        request=AiohttpRequest(connection_limit=WINDOW),
+        rate_limiter=limiter,
+    )
+
+
+@dataclass
+class Deliverer:
+    """One delivery run at a time over the subscribers table."""
+
+    db: aiosqlite.Connection
+    bot: ExtBot[int]
+    keys: Keys
+    texts: Texts
+    settings: Settings
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def run(self, *, force: bool = False, now: dt.datetime | None = None) -> Report:
+        """Deliver every due digest; with force, everyone is due now."""
+        moment = now or dt.datetime.now(dt.UTC)
+        report = Report()
+        if in_quiet_hours(self.settings.quiet_hours, moment.astimezone(dt.UTC).hour):
+            report.skipped_quiet = True
+            return report
+        if self._lock.locked():
+            return report
+        async with self._lock:
+            started = time.perf_counter()
+            stamp = int(moment.timestamp())
+            if force:
+                await subscribers.make_all_due(self.db, stamp)
+            fresh = {lang: await published_since(self.db, stamp - LOOKBACK, stamp, lang) for lang in ("ru", "en")}
+            async for batch in subscribers.due(self.db, self.keys, stamp):
+                await self._deliver_batch(batch, fresh, moment, report)
+            report.seconds = time.perf_counter() - started
+        log.info(
+            "event=digest_run due=%d sent=%d nothing_new=%d removed=%d failed=%d s=%.1f",
+            report.due,
+            report.sent,
+            report.nothing_new,
+            report.removed,
+            report.failed,
+            report.seconds,
+        )
+        return report
+
+    async def _deliver_batch(
+        self, batch: list[Subscriber], fresh: dict[str, list[Fresh]], moment: dt.datetime, report: Report
+    ) -> None:
+        report.due += len(batch)
+        done: list[tuple[bytes, int, int | None]] = []
+        gone: list[bytes] = []
+        stamp = int(moment.timestamp())
+        gate = asyncio.Semaphore(WINDOW)
+
+        async def one(sub: Subscriber) -> None:
+            async with gate:
+                next_due = int(sub.schedule.next_after(moment).timestamp())
+                since = sub.last_digest if sub.last_digest is not None else stamp - period(sub)
+                wanted = set(topic_names(sub.schedule.topics))
+                items = [item for item in fresh[sub.lang] if item.published_at > since and item.section in wanted]
+                if not items:
+                    report.nothing_new += 1
+                    done.append((sub.lookup, next_due, None))
+                else:
+                    outcome = await self._send(sub, compose(self.texts, sub.lang, items))
+                    if outcome == "sent":
+                        report.sent += 1
+                        done.append((sub.lookup, next_due, stamp))
+                    elif outcome == "gone":
+                        report.removed += 1
+                        gone.append(sub.lookup)
+                    else:
+                        report.failed += 1
+                if len(done) >= RECORD_EVERY:
+                    chunk = done[:]
+                    done.clear()
+                    await subscribers.mark_done(self.db, chunk)
+
+        await asyncio.gather(*(one(sub) for sub in batch))
+        await subscribers.mark_done(self.db, done)
+        await subscribers.remove_many(self.db, gone)
+
+    async def _send(self, sub: Subscriber, digest: Digest) -> str:
+        """Send one digest: 'sent', 'gone' (blocked or no such chat: remove them) or 'failed' (try next run)."""
+        for attempt, pause in enumerate((*RETRIES, None)):
+            try:
+                await self.bot.send_message(
+                    chat_id=sub.chat_id,
+                    text=digest.html,
+                    parse_mode="HTML",
+                    reply_markup=digest.markup,
+                    disable_notification=not sub.sound,
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                    allow_paid_broadcast=self.settings.paid_broadcast or None,
+                )
+                return "sent"
+            except Forbidden:
+                return "gone"
+            except BadRequest as exc:
+                if any(reason in str(exc).lower() for reason in GONE):
+                    return "gone"
+                log.warning("event=digest_refused type=%s", type(exc).__name__)
+                return "failed"
+            except RetryAfter:
+                # The rate limiter already waited and retried; Telegram still says wait: leave it for the next run.
+                return "failed"
+            except (TimedOut, NetworkError):
+                if pause is None:
+                    return "failed"
+                log.debug("event=digest_retry attempt=%d", attempt + 1)
+                await asyncio.sleep(pause)
+        return "failed"
+
+
+def period(sub: Subscriber) -> int:
+    """Seconds a first digest looks back: one rhythm period."""
+    return 7 * 24 * 3600 if sub.schedule.rhythm == "weekly" else 24 * 3600

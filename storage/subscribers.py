@@ -1,0 +1,242 @@
+"""Digest subscribers: one row per chat, keyed by HMAC, the chat id sealed; plain functions taking db first."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+
+import aiosqlite
+
+from storage.crypto import Keys
+from storage.db import checkpoint
+
+TOPICS = ("tactics", "conscription", "orgs", "announcements")
+TOPIC_BITS = {name: 1 << number for number, name in enumerate(TOPICS)}
+ALL_TOPICS = (1 << len(TOPICS)) - 1
+
+
+def topic_names(mask: int) -> list[str]:
+    """The topics a bitmask selects, in display order."""
+    return [name for name in TOPICS if mask & TOPIC_BITS[name]]
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """What and when: topics as a bitmask, daily or weekly on a weekday (0 = Monday), at an hour (UTC)."""
+
+    topics: int
+    rhythm: str
+    weekday: int | None
+    hour: int
+
+    def next_after(self, moment: dt.datetime) -> dt.datetime:
+        """The first delivery time strictly after moment."""
+        moment = moment.astimezone(dt.UTC)
+        candidate = moment.replace(hour=self.hour, minute=0, second=0, microsecond=0)
+        if self.rhythm == "daily":
+            return candidate if candidate > moment else candidate + dt.timedelta(days=1)
+        weekday = self.weekday or 0
+        candidate += dt.timedelta(days=(weekday - candidate.weekday()) % 7)
+        return candidate if candidate > moment else candidate + dt.timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    """A row as delivery sees it, with the chat id unsealed in memory only."""
+
+    lookup: bytes
+    chat_id: int
+    schedule: Schedule
+    lang: str
+    sound: bool
+    next_due: int
+    last_digest: int | None
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What a person sees in /settings: no chat id needed."""
+
+    schedule: Schedule
+    lang: str
+    sound: bool
+    next_due: int
+
+
+def _choice(row: aiosqlite.Row) -> Choice:
+    schedule = Schedule(row["topics"], row["rhythm"], row["weekday"], row["hour"])
+    return Choice(schedule, row["lang"], bool(row["sound"]), row["next_due"])
+
+
+async def get(db: aiosqlite.Connection, lookup: bytes) -> Choice | None:
+    """The subscription of one chat, if any."""
+    async with db.execute("SELECT * FROM subscribers WHERE lookup = ?", (lookup,)) as cursor:
+        row = await cursor.fetchone()
+    return _choice(row) if row else None
+
+
+async def save(
+    db: aiosqlite.Connection,
+    keys: Keys,
+    chat_id: int,
+    schedule: Schedule,
+    lang: str,
+    now: dt.datetime,
+    sound: bool | None = None,
+) -> Choice:
+    """Create or change a subscription; the next digest is the schedule's next slot after now.
+
+    A new subscriber's digests start from the newest content at that moment (a content time that everyone who
+    subscribed since that publication shares), not from a sign-up time of their own.
+    """
+    lookup = keys.lookup(chat_id)
+    current = await get(db, lookup)
+    keep_sound = current.sound if current else False
+    next_due = int(schedule.next_after(now).timestamp())
+    await db.execute(
+        """
+        INSERT INTO subscribers (lookup, sealed, topics, rhythm, weekday, hour, lang, sound, next_due, last_digest)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT MAX(published_at) FROM items))
+        ON CONFLICT (lookup) DO UPDATE SET topics = excluded.topics, rhythm = excluded.rhythm,
+            weekday = excluded.weekday, hour = excluded.hour, lang = excluded.lang, sound = excluded.sound,
+            next_due = excluded.next_due
+        """,
+        (
+            lookup,
+            keys.seal(chat_id),
+            schedule.topics,
+            schedule.rhythm,
+            schedule.weekday,
+            schedule.hour,
+            lang,
+            int(keep_sound if sound is None else sound),
+            next_due,
+        ),
+    )
+    await db.commit()
+    return Choice(schedule, lang, keep_sound if sound is None else sound, next_due)
+
+
+async def set_sound(db: aiosqlite.Connection, lookup: bytes, sound: bool) -> bool:
+    """Turn notification sound on or off; False if there is no subscription."""
+    cursor = await db.execute("UPDATE subscribers SET sound = ? WHERE lookup = ?", (int(sound), lookup))
+    await db.commit()
+    return cursor.rowcount > 0
+
+
+async def set_lang(db: aiosqlite.Connection, lookup: bytes, lang: str) -> None:
+    """Keep the digest language in step with the person's language choice."""
+    await db.execute("UPDATE subscribers SET lang = ? WHERE lookup = ?", (lang, lookup))
+    await db.commit()
+
+
+async def remove(db: aiosqlite.Connection, lookup: bytes) -> bool:
+    """Delete a subscription and flush the WAL so its bytes leave the disk; True if there was one."""
+    cursor = await db.execute("DELETE FROM subscribers WHERE lookup = ?", (lookup,))
+    removed = cursor.rowcount > 0
+    await checkpoint(db)
+    return removed
+
+
+async def remove_many(db: aiosqlite.Connection, lookups: list[bytes]) -> None:
+    """Delete the subscriptions of chats that blocked the bot or no longer exist."""
+    if lookups:
+        await db.executemany("DELETE FROM subscribers WHERE lookup = ?", [(x,) for x in lookups])
+        await checkpoint(db)
+
+
+async def due(db: aiosqlite.Connection, keys: Keys, now: int, batch: int = 500) -> AsyncIterator[list[Subscriber]]:
+    """Stream due subscribers in batches, never all in memory; rows that do not unseal are skipped."""
+    after: tuple[int, bytes] = (-(2**62), b"")
+    while True:
+        async with db.execute(
+            "SELECT * FROM subscribers WHERE next_due <= ? AND (next_due, lookup) > (?, ?)"
+            " ORDER BY next_due, lookup LIMIT ?",
+            (now, *after, batch),
+        ) as cursor:
+            rows = list(await cursor.fetchall())
+        if not rows:
+            return
+        after = (rows[-1]["next_due"], rows[-1]["lookup"])
+        found = []
+        for row in rows:
+            choice = _choice(row)
+            chat_id = keys.unseal(row["sealed"])
+            found.append(
+                Subscriber(
+                    row["lookup"],
+                    chat_id,
+                    choice.schedule,
+                    choice.lang,
+                    choice.sound,
+                    row["next_due"],
+                    row["last_digest"],
+                )
+            )
+        yield found
+
+
+async def mark_done(db: aiosqlite.Connection, done: list[tuple[bytes, int, int | None]]) -> None:
+    """Record (lookup, next_due, last_digest) for finished deliveries in one transaction."""
+    if done:
+        await db.executemany(
+            "UPDATE subscribers SET next_due = ?, last_digest = COALESCE(?, last_digest) WHERE lookup = ?",
+            [(next_due, last, lookup) for lookup, next_due, last in done],
+        )
+        await db.commit()
+
+
+async def make_all_due(db: aiosqlite.Connection, now: int) -> int:
+    """--force: everyone is due now. Persisted first, so a crash mid-run still leaves them due."""
+    cursor = await db.execute("UPDATE subscribers SET next_due = ? WHERE next_due > ?", (now, now))
+    await db.commit()
+    return cursor.rowcount
+
+
+async def counts(db: aiosqlite.Connection) -> dict[str, int]:
+    """Subscribers per topic and per language: counts only."""
+    result: dict[str, int] = {}
+    async with db.execute("SELECT topics, lang, COUNT(*) FROM subscribers GROUP BY topics, lang") as cursor:
+        for topics, lang, number in await cursor.fetchall():
+            for name in topic_names(topics):
+                result[name] = result.get(name, 0) + number
+            result[f"lang:{lang}"] = result.get(f"lang:{lang}", 0) + number
+    return result
+
+
+async def rotate(db: aiosqlite.Connection, old: Keys, new: Keys) -> int:
+    """Re-seal every subscriber under new keys in one transaction; language choices of non-subscribers are dropped.
+
+    Those are stored under a one-way HMAC of the chat id, so there is nothing to re-key them from.
+    """
+    await db.commit()
+    await db.execute("BEGIN IMMEDIATE")
+    try:
+        async with db.execute("SELECT lookup, sealed FROM subscribers") as cursor:
+            rows = await cursor.fetchall()
+        moved = []
+        for row in rows:
+            chat_id = old.unseal(row["sealed"])
+            moved.append((new.lookup(chat_id), new.seal(chat_id), row["lookup"]))
+        langs = {}
+        async with db.execute("SELECT lookup, lang FROM prefs") as cursor:
+            for lookup, lang in await cursor.fetchall():
+                langs[bytes(lookup)] = lang
+        await db.execute("DELETE FROM prefs")
+        await db.executemany("UPDATE subscribers SET lookup = ?, sealed = ? WHERE lookup = ?", moved)
+        await db.executemany(
+            "INSERT INTO prefs (lookup, lang) VALUES (?, ?)",
+            [(new_lookup, langs[old_lookup]) for new_lookup, _, old_lookup in moved if old_lookup in langs],
+        )
+        await db.commit()
+    except BaseException:
+        await db.rollback()
+        raise
+    await checkpoint(db)
+    return len(moved)
+
+
+def with_schedule(choice: Choice, **changes: object) -> Schedule:
+    """A copy of the schedule with some fields changed."""
+    return replace(choice.schedule, **changes)  # type: ignore[arg-type]
