@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.logs import setup_logging
 from tests.e2e.conftest import TOKEN, all_data, make_settings, press, say
 from tests.emulator import BotApiEmulator
+from tests.helpers import on_disk
 
 PEOPLE = [
     # (id, username, first name, last name, language)
@@ -57,13 +58,6 @@ def identifiers() -> list[str]:
     return found + [t.removeprefix("/search ") for t in TEXTS if t != "повесткой"] + [TOKEN, TOKEN.split(":")[1]]
 
 
-def database_bytes(folder: Path) -> bytes:
-    """The database file with its WAL and shared-memory files, as they lie on disk."""
-    files = [p for p in folder.iterdir() if p.name.startswith("privacy.sqlite3")]
-    assert files
-    return b"".join(p.read_bytes() for p in files)
-
-
 def id_bytes(ident: int) -> list[bytes]:
     return [
         str(ident).encode(),
@@ -95,7 +89,7 @@ async def test_no_identifier_in_logs_or_database(emulator: BotApiEmulator, tmp_p
     logs = "\n".join(capture.lines)
     for needle in identifiers():
         assert needle not in logs, f"{needle!r} leaked into the logs"
-    blob = database_bytes(tmp_path)
+    blob = on_disk(tmp_path / "privacy.sqlite3")
     assert len(blob) > 4096
     for ident, username, first, last, _ in PEOPLE:
         for needle_bytes in [*id_bytes(ident), username.encode(), first.encode(), last.encode()]:

@@ -1,0 +1,87 @@
+"""Digest delivery under Telegram's faults: everyone who did not block the bot gets exactly one digest."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import struct
+from pathlib import Path
+
+from bot.app import TropaApp
+from bot.logs import setup_logging
+from storage import subscribers
+from tests.e2e.conftest import TOKEN
+from tests.e2e.digest_setup import add_subscribers, delivered
+from tests.e2e.test_privacy import Capture
+from tests.emulator import BotApiEmulator
+from tests.helpers import on_disk
+
+
+async def test_faults_lose_no_one_and_double_no_one(emulator: BotApiEmulator, bot: TropaApp) -> None:
+    deliverer, db = bot.bot_data.deliverer, bot.bot_data.db
+    assert deliverer is not None
+    assert db is not None
+    ids = [6100000 + n for n in range(120)]
+    await add_subscribers(db, deliverer.keys, emulator, ids)
+    blocked = ids[::20]
+    for chat in blocked:
+        emulator.block(chat)
+    emulator.fail("sendMessage", code=429, retry_after=1, times=2)
+    emulator.fail("sendMessage", code=500, times=3)
+    emulator.fail("sendMessage", code=502, times=2, chat_id=ids[7])
+    emulator.delay("sendMessage", 0.4, times=6)
+
+    report = await deliverer.run(force=True)
+
+    counts = delivered(emulator)
+    assert report.sent == len(ids) - len(blocked)
+    assert report.removed == len(blocked)
+    assert {chat: n for chat, n in counts.items() if n != 1} == {}
+    assert set(counts) == set(ids) - set(blocked)
+    for chat in blocked:
+        assert await subscribers.get(db, deliverer.keys.lookup(chat)) is None
+    assert await subscribers.get(db, deliverer.keys.lookup(ids[1])) is not None
+    refused = {r.description for r in emulator.refused}
+    assert refused <= {"Forbidden: bot was blocked by the user"}
+
+
+async def test_quiet_hours_hold_digests_back(emulator: BotApiEmulator, bot: TropaApp) -> None:
+    deliverer, db = bot.bot_data.deliverer, bot.bot_data.db
+    assert deliverer is not None
+    assert db is not None
+    await add_subscribers(db, deliverer.keys, emulator, [6200001, 6200002])
+    hour = dt.datetime.now(dt.UTC).hour
+    deliverer.settings.quiet_hours = (hour, (hour + 1) % 24)
+    held = await deliverer.run(force=True)
+    assert held.skipped_quiet
+    assert delivered(emulator) == {}
+    deliverer.settings.quiet_hours = ((hour + 1) % 24, (hour + 2) % 24)
+    assert (await deliverer.run()).sent == 2
+
+
+async def test_no_chat_id_in_database_wal_or_logs(emulator: BotApiEmulator, bot: TropaApp, tmp_path: Path) -> None:
+    setup_logging("DEBUG")
+    capture = Capture()
+    logging.getLogger().addHandler(capture)
+    try:
+        deliverer, db = bot.bot_data.deliverer, bot.bot_data.db
+        assert deliverer is not None
+        assert db is not None
+        ids = [7300000000 + 7919 * n for n in range(3000)]
+        await add_subscribers(db, deliverer.keys, emulator, ids)
+        for chat in ids[:30]:
+            emulator.block(chat)
+        report = await deliverer.run(force=True)
+        assert report.sent == len(ids) - 30
+    finally:
+        logging.getLogger().removeHandler(capture)
+        setup_logging("WARNING")
+    logs = "\n".join(capture.lines)
+    assert "event=digest_run" in logs
+    blob = on_disk(tmp_path / "tropa.sqlite3")
+    assert len(blob) > 100_000
+    for chat in ids:
+        for needle in (str(chat).encode(), struct.pack("<q", chat), struct.pack(">q", chat)):
+            assert needle not in blob
+        assert str(chat) not in logs
+    assert TOKEN not in logs
