@@ -125,8 +125,10 @@ async def import_content(settings: Settings, items: list, force: bool) -> int:  
 
 async def digest_once(settings: Settings, *, force: bool) -> int:
     """One delivery run against TROPA_DB_PATH; prints the counts."""
+    from bot.config import WRONG_KEY
     from bot.digest import Deliverer, make_bot
     from bot.i18n import Texts
+    from storage import subscribers
     from storage.crypto import Keys
     from storage.db import connect
     from storage.migrate import migrate
@@ -137,6 +139,8 @@ async def digest_once(settings: Settings, *, force: bool) -> int:
     bot = make_bot(settings)
     try:
         await migrate(db)
+        if not await subscribers.key_opens(db, keys):
+            raise ConfigError(WRONG_KEY)
         await bot.initialize()
         report = await Deliverer(db, bot, keys, Texts.load(), settings).run(force=force)
     finally:
@@ -154,7 +158,7 @@ async def digest_once(settings: Settings, *, force: bool) -> int:
 
 async def rotate_key(settings: Settings, new_key: str | None) -> int:
     """Re-seal every subscriber under a new key in one transaction, then print the key to use from now on."""
-    from bot.config import decode_key
+    from bot.config import WRONG_KEY, decode_key
     from storage import subscribers
     from storage.crypto import Keys, new_master_key
     from storage.db import connect
@@ -168,6 +172,8 @@ async def rotate_key(settings: Settings, new_key: str | None) -> int:
     db = await connect(settings.db_path)
     try:
         await migrate(db)
+        if not await subscribers.key_opens(db, old):
+            raise ConfigError(WRONG_KEY)
         count = await subscribers.rotate(db, old, Keys.from_master(raw))
     finally:
         await db.close()

@@ -13,7 +13,7 @@ from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults, ExtBot
 from telegram.request import BaseRequest
 
-from bot.config import Settings
+from bot.config import WRONG_KEY, ConfigError, Settings
 from bot.context import Context, Services
 from bot.digest import Deliverer, make_bot
 from bot.handlers import register_all
@@ -21,7 +21,7 @@ from bot.i18n import LANGS, Texts
 from bot.transport import AiohttpRequest
 from bot.updates import PerChatProcessor
 from bot.views import Views
-from storage import content
+from storage import content, subscribers
 from storage.content_files import load_tree
 from storage.crypto import Keys
 from storage.db import connect
@@ -92,6 +92,9 @@ async def open_services(app: TropaApp) -> None:
     applied = await migrate(db)
     if applied:
         log.info("event=migrated count=%d", len(applied))
+    assert services.keys is not None
+    if not await subscribers.key_opens(db, services.keys):
+        raise ConfigError(WRONG_KEY)
     if not await content.has_content(db):
         items, problems = load_tree(services.settings.content_dir)
         if problems:
@@ -100,7 +103,6 @@ async def open_services(app: TropaApp) -> None:
         log.info("event=content_imported added=%d", len(report.added))
     services.searcher = Searcher(db)
     services.views = Views(db, services.texts)
-    assert services.keys is not None
     digest_bot = make_bot(services.settings)
     await digest_bot.initialize()
     services.deliverer = Deliverer(db, digest_bot, services.keys, services.texts, services.settings)

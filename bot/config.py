@@ -106,6 +106,12 @@ class Settings(BaseSettings):
         return self.api_base_url.removesuffix("/bot") + "/file/bot"
 
 
+WRONG_KEY = (
+    "TROPA_SECRET_KEY does not open the subscribers in TROPA_DB_PATH: set the key this database was sealed with "
+    "(after `tropa rotate-key`, the new one)"
+)
+
+
 def decode_key(text: str) -> bytes:
     """Decode urlsafe base64 of exactly 32 bytes."""
     try:

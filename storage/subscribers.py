@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 
 import aiosqlite
 
-from storage.crypto import Keys
+from storage.crypto import Keys, SealError
 from storage.db import checkpoint
 
 TOPICS = ("tactics", "conscription", "orgs", "announcements")
@@ -144,6 +144,19 @@ async def remove_many(db: aiosqlite.Connection, lookups: list[bytes]) -> None:
     if lookups:
         await db.executemany("DELETE FROM subscribers WHERE lookup = ?", [(x,) for x in lookups])
         await checkpoint(db)
+
+
+async def key_opens(db: aiosqlite.Connection, keys: Keys) -> bool:
+    """Whether the key opens the sealed ids (True when there are none yet): a wrong key must stop start-up."""
+    async with db.execute("SELECT sealed FROM subscribers LIMIT 1") as cursor:
+        row = await cursor.fetchone()
+    if row is None:
+        return True
+    try:
+        keys.unseal(row[0])
+    except SealError:
+        return False
+    return True
 
 
 async def due(db: aiosqlite.Connection, keys: Keys, now: int, batch: int = 500) -> AsyncIterator[list[Subscriber]]:

@@ -175,3 +175,56 @@ def test_unknown_subcommand_is_a_usage_error(capsys: pytest.CaptureFixture[str])
         main(["frobnicate"])
     assert caught.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+# Digests and keys
+
+
+def test_digest_run_once_needs_the_key_and_the_token(tmp_path: Path) -> None:
+    assert_one_line_operator_error(tropa("digest", "run-once", cwd=tmp_path, bot_token=TOKEN), "TROPA_SECRET_KEY")
+    assert_one_line_operator_error(tropa("digest", "run-once", cwd=tmp_path, secret_key=KEY), "TROPA_BOT_TOKEN")
+
+
+def test_rotate_key_reseals_and_prints_the_new_key(tmp_path: Path) -> None:
+    import asyncio
+    import datetime as dt
+
+    from storage import subscribers
+    from storage.crypto import Keys
+    from storage.db import connect
+    from storage.migrate import migrate
+    from storage.subscribers import Schedule
+
+    db_path = tmp_path / "rotate.sqlite3"
+
+    async def prepare() -> None:
+        db = await connect(db_path)
+        await migrate(db)
+        await subscribers.save(
+            db,
+            Keys.from_master(decode_key(KEY)),
+            42424242,
+            Schedule(1, "daily", None, 5),
+            "ru",
+            dt.datetime.now(dt.UTC),
+        )
+        await db.close()
+
+    asyncio.run(prepare())
+    result = tropa("rotate-key", cwd=tmp_path, secret_key=KEY, db_path=str(db_path))
+    assert result.returncode == 0, result.stderr
+    first, new_key = result.stdout.splitlines()
+    assert first.startswith("re-sealed 1 subscribers")
+    assert decode_key(new_key) != decode_key(KEY)
+    again = tropa("rotate-key", cwd=tmp_path, secret_key=KEY, db_path=str(db_path))
+    assert_one_line_operator_error(again, "TROPA_SECRET_KEY")  # the old key no longer opens the sealed ids
+    late = tropa("digest", "run-once", cwd=tmp_path, secret_key=KEY, bot_token=TOKEN, db_path=str(db_path))
+    assert_one_line_operator_error(late, "TROPA_SECRET_KEY")
+    bad = tropa("rotate-key", "--new-key", "short", cwd=tmp_path, secret_key=new_key, db_path=str(db_path))
+    assert_one_line_operator_error_any(bad, "--new-key")
+
+
+def assert_one_line_operator_error_any(result: subprocess.CompletedProcess[str], name: str) -> None:
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(f"tropa: {name} ")
+    assert len(result.stderr.splitlines()) == 1
