@@ -53,6 +53,7 @@ def build_application(
     key: bytes | None = None,
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
+    broadcast_request: BaseRequest | None = None,
 ) -> TropaApp:
     """The real Application, with no persistence: PTB's would write every chat id it saw to disk.
 
@@ -78,6 +79,7 @@ def build_application(
     services.settings = settings
     services.texts = Texts.load()
     services.keys = Keys.from_master(key if key is not None else settings.key())
+    services.broadcast_request = broadcast_request
     register_all(app)
     return app
 
@@ -103,7 +105,7 @@ async def open_services(app: TropaApp) -> None:
         log.info("event=content_imported added=%d", len(report.added))
     services.searcher = Searcher(db)
     services.views = Views(db, services.texts)
-    digest_bot = make_bot(services.settings)
+    digest_bot = make_bot(services.settings, services.broadcast_request)
     await digest_bot.initialize()
     services.deliverer = Deliverer(db, digest_bot, services.keys, services.texts, services.settings)
     if app.job_queue is not None:

@@ -37,10 +37,19 @@ TAG_RE = re.compile(r"<[^>]+>")
 
 def to_terminal(text_html: str, bold: bool) -> str:
     """Telegram HTML as terminal text: links with their address, bold as ANSI where it helps."""
-    text = LINK_RE.sub(lambda m: f"{m.group(2)} ({html.unescape(m.group(1))})", text_html)
-    if bold:
-        text = re.sub(r"<b>(.*?)</b>", "\033[1m\\1\033[0m", text, flags=re.S)
-    return html.unescape(TAG_RE.sub("", text))
+
+    def plain(fragment: str) -> str:
+        if bold:
+            fragment = re.sub(r"<b>(.*?)</b>", "\033[1m\\1\033[0m", fragment, flags=re.S)
+        return html.unescape(TAG_RE.sub("", fragment))
+
+    out, pos = [], 0
+    for link in LINK_RE.finditer(text_html):
+        out.append(plain(text_html[pos : link.start()]))
+        out.append(f"{plain(link.group(2))} ({html.unescape(link.group(1))})")
+        pos = link.end()
+    out.append(plain(text_html[pos:]))
+    return "".join(out)
 
 
 class ConsoleApi:
@@ -245,6 +254,7 @@ def run_console(settings: Settings, lang: str | None) -> int:
         key=key,
         request=ConsoleRequest(api),
         get_updates_request=ConsoleRequest(api),
+        broadcast_request=ConsoleRequest(api),
     )
     print(
         "Tropa console: type words to search, /start for the menu, a number to press a button, "

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import aiosqlite
 from telegram.ext import Application, CallbackContext, ExtBot
+from telegram.request import BaseRequest
 
 from bot.config import Settings
 from bot.digest import Deliverer
@@ -33,6 +34,7 @@ class Services:
     searcher: Searcher | None = None
     views: Views | None = None
     deliverer: Deliverer | None = None
+    broadcast_request: BaseRequest | None = None  # the transport digests use; the console's stays in process
     bot_username: str = "tropa_bot"
     shown: ShownMessages = field(default_factory=lambda: ShownMessages())
     extra: dict[str, Any] = field(default_factory=dict)

@@ -17,6 +17,7 @@ import aiosqlite
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import AIORateLimiter, ExtBot
+from telegram.request import BaseRequest
 
 from bot import keyboards
 from bot.config import Settings, in_quiet_hours
@@ -77,14 +78,14 @@ def compose(texts: Texts, lang: str, fresh: list[Fresh]) -> Digest:
     return Digest("\n".join(lines), InlineKeyboardMarkup(rows))
 
 
-def make_bot(settings: Settings) -> ExtBot[int]:
+def make_bot(settings: Settings, request: BaseRequest | None = None) -> ExtBot[int]:
     """A bot of its own for broadcasts, behind python-telegram-bot's AIORateLimiter."""
     limiter = AIORateLimiter(overall_max_rate=settings.digest_rate, overall_time_period=1, max_retries=5)
     return ExtBot(
         token=settings.token(),
         base_url=settings.api_base_url,
         base_file_url=settings.file_url,
-        request=AiohttpRequest(connection_limit=WINDOW),
+        request=request or AiohttpRequest(connection_limit=WINDOW),
         rate_limiter=limiter,
     )
 

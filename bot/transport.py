@@ -63,8 +63,9 @@ class AiohttpRequest(BaseRequest):
         try:
             async with self._session.request(method, url, timeout=timeout, **body) as response:
                 return response.status, await response.read()
-        except TimeoutError as exc:
-            raise TimedOut from exc
+        except TimeoutError:
+            # Not chained: aiohttp's message names the URL, and the URL carries the token.
+            raise TimedOut from None
         except aiohttp.ClientError as exc:
             # The class name only: aiohttp's messages can carry the URL, and the URL carries the token.
             raise NetworkError(f"aiohttp.{type(exc).__name__}") from None
@@ -76,7 +77,7 @@ def _seconds(value: Any, default: float | None) -> float | None:
 
 def _form(request_data: RequestData | None) -> aiohttp.FormData:
     """A multipart form with the fields as PTB encodes them and the attached files."""
-    form = aiohttp.FormData()
+    form = aiohttp.FormData(quote_fields=False)  # Telegram shows a quoted file name as it is: %D0%BE...
     if request_data is None:
         return form
     for name, value in request_data.json_parameters.items():

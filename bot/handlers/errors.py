@@ -10,6 +10,7 @@ from telegram.error import RetryAfter, TelegramError
 from telegram.ext import Application
 
 from bot.context import Context
+from bot.handlers.common import reader_lang
 from bot.i18n import lang_from_code
 
 log = logging.getLogger("tropa.errors")
@@ -36,7 +37,10 @@ async def on_error(update: object, context: Context) -> None:
         return
     log.error("event=error type=%s handler=%s", type(error).__name__, handler_name(error))
     if isinstance(update, Update) and update.effective_chat and update.effective_chat.type == "private":
-        lang = lang_from_code(update.effective_user.language_code if update.effective_user else None)
+        try:
+            lang = await reader_lang(update, context)
+        except Exception:  # the database may be what failed: fall back to Telegram's language
+            lang = lang_from_code(update.effective_user.language_code if update.effective_user else None)
         try:
             await update.effective_chat.send_message(context.texts.get(lang, "sorry"))
         except TelegramError:

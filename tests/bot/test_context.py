@@ -122,6 +122,7 @@ def bare_app() -> Application[Any, Context, Any, Any, Services, Any]:
         ("keys", "keys"),
         ("views", "views"),
         ("searcher", "search"),
+        ("deliverer", "digest delivery"),
     ],
 )
 def test_each_service_fails_clearly_before_it_is_set(
@@ -186,7 +187,7 @@ async def test_the_database_and_search_exist_only_between_post_init_and_post_shu
     assert isinstance(context.texts, Texts)
     assert context.keys.lookup(1) == Keys.from_master(KEY).lookup(1)
     # ...and what needs the database waits for post_init.
-    for prop in ("db", "searcher", "views"):
+    for prop in ("db", "searcher", "views", "deliverer"):
         with pytest.raises(RuntimeError, match="is not ready yet"):
             getattr(context, prop)
     await app.initialize()
@@ -196,11 +197,14 @@ async def test_the_database_and_search_exist_only_between_post_init_and_post_shu
             assert isinstance(context.db, aiosqlite.Connection)
             assert isinstance(context.searcher, Searcher)
             assert isinstance(context.views, Views)
+            assert context.deliverer is app.bot_data.deliverer
             assert context.services.bot_username == "tropa_test_bot"
         finally:
             await close_services(app)
         with pytest.raises(RuntimeError, match="the database is not ready yet"):
             _ = context.db
+        with pytest.raises(RuntimeError, match="digest delivery is not ready yet"):
+            _ = context.deliverer
         await close_services(app)  # a second close is harmless
     finally:
         await app.shutdown()

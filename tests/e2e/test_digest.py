@@ -7,10 +7,10 @@ import logging
 import struct
 from pathlib import Path
 
-from bot.app import TropaApp
+from bot.app import TropaApp, build_application, polling
 from bot.logs import setup_logging
 from storage import subscribers
-from tests.e2e.conftest import TOKEN
+from tests.e2e.conftest import TOKEN, make_settings, press, say
 from tests.e2e.digest_setup import add_subscribers, delivered
 from tests.e2e.test_privacy import Capture
 from tests.emulator import BotApiEmulator
@@ -85,3 +85,45 @@ async def test_no_chat_id_in_database_wal_or_logs(emulator: BotApiEmulator, bot:
             assert needle not in blob
         assert str(chat) not in logs
     assert TOKEN not in logs
+
+
+async def test_the_repeating_job_delivers_without_being_asked(emulator: BotApiEmulator, tmp_path: Path) -> None:
+    settings = make_settings(emulator, tmp_path / "job.sqlite3", digest_interval=0.3)
+    app = build_application(settings)
+    async with polling(app, poll_timeout=1):
+        deliverer, db = app.bot_data.deliverer, app.bot_data.db
+        assert deliverer is not None
+        assert db is not None
+        await add_subscribers(db, deliverer.keys, emulator, [6400001, 6400002])
+        await emulator.wait_for(lambda: len(delivered(emulator)) == 2, timeout=10)
+    assert delivered(emulator) == {6400001: 1, 6400002: 1}
+
+
+async def test_names_typed_in_the_flow_stay_out_of_logs_and_database(
+    emulator: BotApiEmulator, bot: TropaApp, tmp_path: Path
+) -> None:
+    people = [(7391046258, "zephyrine_quokka", "Ксенофонтия"), (8012345671, "umbra_marmoset77", "Bartholomew")]
+    setup_logging("DEBUG")
+    capture = Capture()
+    logging.getLogger().addHandler(capture)
+    try:
+        deliverer = bot.bot_data.deliverer
+        assert deliverer is not None
+        for ident, username, name in people:
+            user = emulator.user(user_id=ident, first_name=name, username=username, language_code="ru")
+            flow = await say(emulator, user, "/subscribe")
+            await press(emulator, user, flow, "b:s:15:d:7")
+            await say(emulator, user, "/settings")
+        await deliverer.run(force=True)
+        await say(emulator, emulator.user(user_id=people[0][0], first_name=people[0][2]), "/forget")
+    finally:
+        logging.getLogger().removeHandler(capture)
+        setup_logging("WARNING")
+    logs = "\n".join(capture.lines)
+    blob = on_disk(tmp_path / "tropa.sqlite3")
+    for ident, username, name in people:
+        for needle in (str(ident), username, name):
+            assert needle not in logs
+            assert needle.encode() not in blob
+        assert struct.pack("<q", ident) not in blob
+        assert struct.pack(">q", ident) not in blob

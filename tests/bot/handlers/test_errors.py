@@ -209,7 +209,7 @@ async def test_flood_control_logs_rate_limited_and_sends_nothing(
     assert_nothing_personal(records, stream, str(PERSON_ID), PERSON_FIRST)
 
 
-async def test_a_person_who_blocked_the_bot_gets_no_second_attempt_and_no_crash(
+async def test_a_refused_apology_is_logged_and_not_retried(
     app: TropaApp, emu: BotApiEmulator, capture: tuple[Capture, io.StringIO], texts: Texts
 ) -> None:
     records, stream = capture
@@ -231,11 +231,6 @@ async def test_a_person_who_blocked_the_bot_gets_no_second_attempt_and_no_crash(
     assert emu.last_bot_message(user).shown == plain(texts.get("en", "welcome"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: on_error picks the apology's language from Telegram's language_code only, ignoring the language "
-    "the person chose with /language (every other reply uses reader_lang, which reads the stored choice first)",
-)
 async def test_the_apology_uses_the_language_the_person_chose(app: TropaApp, emu: BotApiEmulator, texts: Texts) -> None:
     user = person(emu, "ru")
     emu.send_message(user, "/language")
