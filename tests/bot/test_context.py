@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +19,11 @@ from bot.i18n import Texts
 from bot.views import Views
 from storage.crypto import Keys
 from storage.search import Searcher
+from tests.conftest import EMULATOR_TOKEN
 from tests.emulator import BotApiEmulator
 from tests.helpers import FIXTURE_CONTENT
 
-TOKEN = "123456789:AAcontext-test-token-emulator-only_xx"
+TOKEN = EMULATOR_TOKEN
 KEY = bytes(range(32))
 
 
@@ -155,13 +155,8 @@ def test_contexts_made_by_ptb_are_ours(bare_app: Application[Any, Context, Any, 
 
 
 @pytest.fixture
-async def emu() -> AsyncIterator[BotApiEmulator]:
-    emulator = BotApiEmulator(token=TOKEN, bot_username="tropa_test_bot")
-    await emulator.start()
-    try:
-        yield emulator
-    finally:
-        await emulator.stop()
+def emu(emulator: BotApiEmulator) -> BotApiEmulator:
+    return emulator
 
 
 def emulator_settings(emu: BotApiEmulator, db_path: Path) -> Settings:

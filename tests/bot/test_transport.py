@@ -12,20 +12,16 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, NetworkError, TimedOut
 
 from bot.transport import DEFAULT_TIMEOUT, AiohttpRequest
+from tests.conftest import EMULATOR_TOKEN
 from tests.emulator import BotApiEmulator, FakeUser
 
-TOKEN = "123456789:AAtransport-test-token-emulator-only_x"
+TOKEN = EMULATOR_TOKEN
 SECRET = TOKEN.split(":")[1]
 
 
 @pytest.fixture
-async def emu() -> AsyncIterator[BotApiEmulator]:
-    emulator = BotApiEmulator(token=TOKEN, bot_username="tropa_test_bot")
-    await emulator.start()
-    try:
-        yield emulator
-    finally:
-        await emulator.stop()
+def emu(emulator: BotApiEmulator) -> BotApiEmulator:
+    return emulator
 
 
 @pytest.fixture

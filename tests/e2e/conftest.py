@@ -12,21 +12,12 @@ from pydantic import SecretStr
 
 from bot.app import TropaApp, build_application, polling
 from bot.config import REPO_ROOT, Settings
+from tests.conftest import EMULATOR_TOKEN
 from tests.emulator import BotApiEmulator, FakeUser, Msg
 
-TOKEN = "123456789:AAtest-token-for-the-emulator-only_x"
+TOKEN = EMULATOR_TOKEN
 KEY = base64.urlsafe_b64encode(bytes(range(32))).decode("ascii")
 BUNDLED = REPO_ROOT / "content"
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[BotApiEmulator]:
-    emu = BotApiEmulator(token=TOKEN, bot_username="tropa_test_bot")
-    await emu.start()
-    try:
-        yield emu
-    finally:
-        await emu.stop()
 
 
 def make_settings(emu: BotApiEmulator, db_path: Path, **overrides: object) -> Settings:

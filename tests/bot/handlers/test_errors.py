@@ -28,10 +28,11 @@ from bot.handlers.errors import handler_name, on_error
 from bot.i18n import Texts
 from bot.logs import setup_logging
 from storage.search import Hit, Searcher
+from tests.conftest import EMULATOR_TOKEN
 from tests.emulator import BotApiEmulator, FakeUser
 from tests.helpers import FIXTURE_CONTENT
 
-TOKEN = "123456789:AAerrors-test-token-emulator-only_xxx"
+TOKEN = EMULATOR_TOKEN
 KEY = base64.urlsafe_b64encode(bytes(range(32))).decode("ascii")
 PERSON_ID = 7391046258
 PERSON_FIRST = "Ксенофонтия"
@@ -84,13 +85,8 @@ def assert_nothing_personal(capture: Capture, stream: io.StringIO, *needles: str
 
 
 @pytest.fixture
-async def emu() -> AsyncIterator[BotApiEmulator]:
-    emulator = BotApiEmulator(token=TOKEN, bot_username="tropa_test_bot")
-    await emulator.start()
-    try:
-        yield emulator
-    finally:
-        await emulator.stop()
+def emu(emulator: BotApiEmulator) -> BotApiEmulator:
+    return emulator
 
 
 @pytest.fixture
