@@ -39,6 +39,13 @@ class Services:
     shown: ShownMessages = field(default_factory=lambda: ShownMessages())
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def content_changed(self) -> None:
+        """Drop what was rendered or indexed in memory after content was published, removed or imported."""
+        if self.views is not None:
+            self.views.invalidate()
+        if self.searcher is not None:
+            self.searcher.invalidate()
+
 
 class ShownMessages:
     """What each recent bot message shows, so an edit that would change nothing is never sent.
