@@ -37,7 +37,6 @@ class Services:
     broadcast_request: BaseRequest | None = None  # the transport digests use; the console's stays in process
     bot_username: str = "tropa_bot"
     shown: ShownMessages = field(default_factory=lambda: ShownMessages())
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def content_changed(self) -> None:
         """Drop what was rendered or indexed in memory after content was published, removed or imported."""
