@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -21,7 +22,7 @@ from bot.i18n import LANGS, Texts
 from bot.transport import AiohttpRequest
 from bot.updates import PerChatProcessor
 from bot.views import Views
-from storage import content, subscribers
+from storage import content, subscribers, usage
 from storage.content_files import load_tree
 from storage.crypto import Keys
 from storage.db import connect
@@ -111,6 +112,7 @@ async def open_services(app: TropaApp) -> None:
     if app.job_queue is not None:
         interval = services.settings.digest_interval
         app.job_queue.run_repeating(deliver_digests, interval=interval, first=interval, name="digest")
+        app.job_queue.run_repeating(flush_usage, interval=60, first=60, name="usage")
     services.bot_username = app.bot.username
     for lang in LANGS:
         commands = [BotCommand(c, services.texts.label(lang, "commands", c)) for c in COMMANDS]
@@ -124,8 +126,20 @@ async def deliver_digests(context: Context) -> None:
     await context.deliverer.run()
 
 
+async def flush_usage(context: Context) -> None:
+    """Write the event counts gathered in memory to today's row."""
+    await write_usage(context.services)
+
+
+async def write_usage(services: Services) -> None:
+    if services.db is not None and services.usage:
+        counts, services.usage = services.usage, Counter()
+        await usage.add(services.db, counts, usage.today())
+
+
 async def close_services(app: TropaApp) -> None:
     """Close the broadcast bot and the database so the process can exit."""
+    await write_usage(app.bot_data)
     if app.bot_data.deliverer is not None:
         await app.bot_data.deliverer.bot.shutdown()
         app.bot_data.deliverer = None

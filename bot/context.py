@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -35,6 +35,7 @@ class Services:
     views: Views | None = None
     deliverer: Deliverer | None = None
     broadcast_request: BaseRequest | None = None  # the transport digests use; the console's stays in process
+    usage: Counter[str] = field(default_factory=Counter)  # events since the last flush: names only, no people
     bot_username: str = "tropa_bot"
     shown: ShownMessages = field(default_factory=lambda: ShownMessages())
 

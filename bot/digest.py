@@ -11,6 +11,7 @@ import asyncio
 import datetime as dt
 import logging
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 
 import aiosqlite
@@ -24,7 +25,7 @@ from bot.config import Settings, in_quiet_hours
 from bot.i18n import Texts
 from bot.render import esc
 from bot.transport import AiohttpRequest
-from storage import subscribers
+from storage import subscribers, usage
 from storage.content import Fresh, published_since
 from storage.crypto import Keys
 from storage.subscribers import Subscriber, topic_names
@@ -119,6 +120,8 @@ class Deliverer:
             async for batch in subscribers.due(self.db, self.keys, stamp):
                 await self._deliver_batch(batch, fresh, moment, report)
             report.seconds = time.perf_counter() - started
+            if report.sent:
+                await usage.add(self.db, Counter(digest_sent=report.sent), usage.today(moment))
         log.info(
             "event=digest_run due=%d sent=%d nothing_new=%d removed=%d failed=%d s=%.1f",
             report.due,

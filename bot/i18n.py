@@ -42,14 +42,14 @@ class Texts:
         folder = resources.files("bot") / "locales"
         return cls({lang: tomllib.loads((folder / f"{lang}.toml").read_text(encoding="utf-8")) for lang in LANGS})
 
-    def get(self, lang: str, key: str, **values: Any) -> str:
+    def get(self, lang: str, key: str, /, **values: Any) -> str:
         """The string for key in lang, formatted with values."""
         entry = self.tables.get(lang, self.tables[DEFAULT_LANG])[key]
         if not isinstance(entry, str):
             raise TypeError(f"{key} is a plural entry: use plural()")
         return entry.format(**values) if values else entry
 
-    def plural(self, lang: str, key: str, n: int, **values: Any) -> str:
+    def plural(self, lang: str, key: str, n: int, /, **values: Any) -> str:
         """The plural form of key for n, formatted with n and values."""
         entry = self.tables.get(lang, self.tables[DEFAULT_LANG])[key]
         return str(entry[plural_form(lang, n)]).format(n=n, **values)

@@ -6,6 +6,7 @@ Callback data is short, self-describing and never carries a person's id:
   v:<section>:<slug>  one item
   l:<lang>          switch language
   b:<step>[:args]   the digest subscription flow and settings (topics as a bitmask, rhythm, weekday, hour)
+  a:<act>:<slug>    an admin's confirmation (del, keep); refused for anyone who is not an admin
   n                 a button that does nothing (the page counter)
 """
 
@@ -26,7 +27,8 @@ MENU, NOOP = "m", "n"
 CALLBACK_RE = re.compile(
     r"(?:(?P<menu>m)|(?P<noop>n)|s:(?P<s_section>[a-z]+):(?P<page>[0-9]{1,4})"
     r"|v:(?P<v_section>[a-z]+):(?P<slug>[a-z][a-z0-9-]{1,39})|l:(?P<lang>[a-z]{2})"
-    r"|b:(?P<step>[trwhsvnuf])(?::(?P<args>[0-9d]{1,2}(?::[0-9d]{1,2}){0,2}))?)"
+    r"|b:(?P<step>[trwhsvnuf])(?::(?P<args>[0-9d]{1,2}(?::[0-9d]{1,2}){0,2}))?"
+    r"|a:(?P<act>del|keep):(?P<a_slug>[a-z][a-z0-9-]{1,39}))"
 )
 
 
@@ -58,6 +60,8 @@ def parse_callback(data: str | None) -> Callback | None:
     if match.group("v_section"):
         section = match.group("v_section")
         return Callback("item", section=section, slug=match.group("slug")) if section in SECTIONS else None
+    if match.group("act"):
+        return Callback("admin", step=match.group("act"), slug=match.group("a_slug"))
     if match.group("step"):
         args = tuple(match.group("args").split(":")) if match.group("args") else ()
         return Callback("subscription", step=match.group("step"), args=args)

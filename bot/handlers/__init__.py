@@ -5,6 +5,8 @@ from __future__ import annotations
 from telegram.ext import Application
 
 from bot.handlers import (
+    admin,
+    editorial,
     errors,
     fallback,
     forget,
@@ -21,5 +23,6 @@ from bot.handlers import (
 
 def register_all(app: Application) -> None:  # type: ignore[type-arg]
     """Specific commands first, plain-text search after them, catch-alls last."""
-    for feature in (start, sections, subscribe, forget, info, language, inline, groups, search, fallback, errors):
+    features = (start, sections, subscribe, forget, info, language, admin, editorial, inline, groups, search)
+    for feature in (*features, fallback, errors):
         feature.register(app)

@@ -102,6 +102,7 @@ def timed(event: str) -> Callable[[Handler], Handler]:
         @wraps(func)
         async def wrapper(update: Update, context: Context) -> None:
             started = time.perf_counter()
+            context.services.usage[event] += 1
             try:
                 await func(update, context)
             finally:

@@ -55,7 +55,7 @@ async def test_a_killed_run_loses_no_one(emulator: BotApiEmulator, tmp_path: Pat
         await db.close()
 
     first = run_once(emulator, db_path, "--force", capture=False)
-    await emulator.wait_for(lambda: sum(delivered(emulator).values()) >= 600, timeout=60)
+    await emulator.wait_for(lambda: sum(delivered(emulator).values()) >= 600, timeout=120)
     first.send_signal(signal.SIGKILL)
     await asyncio.to_thread(first.wait)
     assert first.returncode == -signal.SIGKILL

@@ -1,0 +1,152 @@
+"""Admins from Telegram: drafts, preview, publish, history, rollback, unpublish, delete, stats.
+
+Everyone else sees admin commands behave exactly like unknown commands, and their forged admin buttons change nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import struct
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import TropaApp, build_application, polling
+from bot.logs import setup_logging
+from storage import editorial
+from tests.e2e.conftest import all_data, make_settings, press, say
+from tests.e2e.test_privacy import Capture
+from tests.emulator import BotApiEmulator
+from tests.helpers import on_disk, variant
+
+ADMIN_ID = 9123456781
+ADMIN_COMMANDS = [
+    "/admin",
+    "/stats",
+    "/drafts",
+    "/preview ovd-info",
+    "/publish ovd-info",
+    "/unpublish ovd-info",
+    "/delete ovd-info",
+    "/history ovd-info",
+    "/rollback ovd-info 1",
+]
+
+
+@pytest.fixture
+async def admin_bot(emulator: BotApiEmulator, tmp_path: Path) -> AsyncIterator[TropaApp]:
+    settings = make_settings(emulator, tmp_path / "admin.sqlite3", admin_ids={ADMIN_ID: "anna"})
+    app = build_application(settings)
+    async with polling(app, poll_timeout=1):
+        yield app
+    assert [r.description for r in emulator.refused] == []
+
+
+async def test_admin_commands_are_unknown_to_everyone_else(emulator: BotApiEmulator, admin_bot: TropaApp) -> None:
+    stranger = emulator.user(user_id=5559001, first_name="Eve", language_code="en")
+    for command in ADMIN_COMMANDS:
+        assert (
+            await say(emulator, stranger, command)
+        ).shown == "I don't know that command. Send /help to see what I can do."
+    listed = await say(emulator, stranger, "/orgs")
+    await press(emulator, stranger, listed, "a:del:ovd-info")
+    answers = [a.get("text") for a in emulator.callback_answers.values()]
+    assert answers == ["This button no longer works. Send /start to begin again."]
+    assert (await say(emulator, stranger, "/start orgs_ovd-info")).shown.startswith("OVD-Info")
+
+
+async def test_draft_preview_publish_history_rollback(emulator: BotApiEmulator, admin_bot: TropaApp) -> None:
+    db = admin_bot.bot_data.db
+    assert db is not None
+    admin = emulator.user(user_id=ADMIN_ID, first_name="Anna", username="anna_admin", language_code="en")
+    assert (await say(emulator, admin, "/admin")).shown.startswith("Admin commands")
+    assert (await say(emulator, admin, "/drafts")).shown.startswith("No drafts")
+
+    found = await editorial.latest(db, "ovd-info", "en")
+    assert found is not None
+    revision, item = found
+    await editorial.save_draft(db, variant(item, title="OVD-Info (updated)"), "anna", revision)
+    assert "ovd-info (en, orgs): revision 2, anna" in (await say(emulator, admin, "/drafts")).shown
+    reader = emulator.user(user_id=5559002, first_name="Tom", language_code="en")
+    assert (await say(emulator, reader, "/start orgs_ovd-info")).shown.startswith("OVD-Info\n")
+
+    await say(emulator, admin, "/preview ovd-info en")
+    preview, note = emulator.bot_messages(admin.id)[-2:]
+    assert preview.shown.startswith("OVD-Info (updated)")
+    assert "s:orgs:" in " ".join(all_data(preview))
+    assert note.shown == "Preview of ovd-info (en), revision 2, draft, not yet published."
+
+    assert (await say(emulator, admin, "/publish ovd-info en")).shown == "Published ovd-info: en."
+    assert (await say(emulator, reader, "/start orgs_ovd-info")).shown.startswith("OVD-Info (updated)")
+    assert any(b == "OVD-Info (updated)" for row in (await say(emulator, reader, "OVD-Info")).buttons for b, _ in row)
+
+    history = (await say(emulator, admin, "/history ovd-info")).shown
+    assert "en #2" in history
+    assert "anna ✅" in history
+    assert (await say(emulator, admin, "/rollback ovd-info 1")).shown.startswith("Revision 1 exists in both")
+    assert (await say(emulator, admin, "/rollback ovd-info 1 en")).shown.startswith("ovd-info (en) is live again")
+    assert (await say(emulator, reader, "/start orgs_ovd-info")).shown.startswith("OVD-Info\n")
+
+
+async def test_publish_checks_both_languages(emulator: BotApiEmulator, admin_bot: TropaApp) -> None:
+    db = admin_bot.bot_data.db
+    assert db is not None
+    admin = emulator.user(user_id=ADMIN_ID, first_name="Anna", language_code="en")
+    found = await editorial.latest(db, "kovcheg", "en")
+    assert found is not None
+    await editorial.save_draft(db, variant(found[1], slug="new-helpers"), "anna", None)
+    reply = (await say(emulator, admin, "/publish new-helpers")).shown
+    assert reply.startswith("Not published: new-helpers has no ru version yet.")
+    assert (await say(emulator, admin, "/publish new-helpers en")).shown == "Published new-helpers: en."
+    for bad in ("/publish", "/publish NOPE", "/publish a b c", "/publish kovcheg de", "/rollback kovcheg x"):
+        assert (await say(emulator, admin, bad)).shown.startswith("Usage:")
+    assert (await say(emulator, admin, "/publish no-such-item")).shown == "There is no item with the slug no-such-item."
+
+
+async def test_unpublish_and_delete_with_confirmation(emulator: BotApiEmulator, admin_bot: TropaApp) -> None:
+    admin = emulator.user(user_id=ADMIN_ID, first_name="Anna", language_code="en")
+    reader = emulator.user(user_id=5559003, first_name="Tom", language_code="en")
+    assert (await say(emulator, admin, "/unpublish vesna")).shown.startswith("vesna is off the air (2 languages)")
+    assert (await say(emulator, reader, "/start orgs_vesna")).shown.startswith("Tropa")
+    assert (await say(emulator, admin, "/unpublish vesna")).shown == "vesna is not live."
+    question = await say(emulator, admin, "/delete vesna")
+    assert all_data(question) == ["a:del:vesna", "a:keep:vesna"]
+    await press(emulator, admin, question, "a:keep:vesna")
+    assert emulator.last_bot_message(admin.id).shown == "Kept vesna; nothing was deleted."
+    await press(emulator, admin, question, "a:del:vesna")
+    assert emulator.last_bot_message(admin.id).shown == "Deleted vesna and its history."
+    assert (await say(emulator, admin, "/history vesna")).shown == "There is no item with the slug vesna."
+
+
+async def test_stats_and_no_admin_id_anywhere(emulator: BotApiEmulator, admin_bot: TropaApp, tmp_path: Path) -> None:
+    setup_logging("DEBUG")
+    capture = Capture()
+    logging.getLogger().addHandler(capture)
+    try:
+        admin = emulator.user(user_id=ADMIN_ID, first_name="Anna", username="anna_admin", language_code="ru")
+        reader = emulator.user(user_id=5559004, first_name="Tom", language_code="en")
+        await say(emulator, reader, "/orgs")
+        flow = await say(emulator, reader, "/subscribe")
+        await press(emulator, reader, flow, "b:s:15:d:7")
+        db = admin_bot.bot_data.db
+        assert db is not None
+        found = await editorial.latest(db, "meduza", "ru")
+        assert found is not None
+        await editorial.save_draft(db, variant(found[1], body="Новый текст."), "anna", found[0])
+        await say(emulator, admin, "/publish meduza ru")
+        await say(emulator, admin, "/history meduza")
+        stats = await say(emulator, admin, "/stats")
+    finally:
+        logging.getLogger().removeHandler(capture)
+        setup_logging("WARNING")
+    assert stats.shown.startswith("Статистика (только числа)\nПодписчиков: 1")
+    assert "• Протест: 1" in stats.shown
+    logs = "\n".join(capture.lines)
+    blob = on_disk(tmp_path / "admin.sqlite3")
+    for needle in (str(ADMIN_ID), "anna_admin", "Anna"):
+        assert needle not in logs
+        assert needle.encode() not in blob
+    assert struct.pack("<q", ADMIN_ID) not in blob
+    assert struct.pack(">q", ADMIN_ID) not in blob
+    assert b"anna" in blob  # the alias is what gets recorded
