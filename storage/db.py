@@ -24,4 +24,6 @@ async def connect(path: Path | str) -> aiosqlite.Connection:
 async def checkpoint(db: aiosqlite.Connection) -> None:
     """Fold the WAL into the main file and truncate it so deleted bytes leave the disk."""
     await db.commit()
-    await db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    # Read the pragma's result row: a statement left half-stepped keeps a read open and blocks later writes.
+    async with db.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor:
+        await cursor.fetchall()

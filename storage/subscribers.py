@@ -142,7 +142,8 @@ async def remove(db: aiosqlite.Connection, lookup: bytes) -> bool:
 async def remove_many(db: aiosqlite.Connection, lookups: list[bytes]) -> None:
     """Delete the subscriptions of chats that blocked the bot or no longer exist."""
     if lookups:
-        await db.executemany("DELETE FROM subscribers WHERE lookup = ?", [(x,) for x in lookups])
+        async with db.executemany("DELETE FROM subscribers WHERE lookup = ?", [(x,) for x in lookups]):
+            pass
         await checkpoint(db)
 
 
@@ -193,10 +194,11 @@ async def due(db: aiosqlite.Connection, keys: Keys, now: int, batch: int = 500) 
 async def mark_done(db: aiosqlite.Connection, done: list[tuple[bytes, int, int | None]]) -> None:
     """Record (lookup, next_due, last_digest) for finished deliveries in one transaction."""
     if done:
-        await db.executemany(
+        async with db.executemany(
             "UPDATE subscribers SET next_due = ?, last_digest = COALESCE(?, last_digest) WHERE lookup = ?",
             [(next_due, last, lookup) for lookup, next_due, last in done],
-        )
+        ):
+            pass
         await db.commit()
 
 

@@ -37,10 +37,11 @@ async def totals(db: aiosqlite.Connection, day: str) -> dict[str, int]:
         return {str(r[0]): int(r[1]) for r in await cursor.fetchall()}
 
 
-async def per_day(db: aiosqlite.Connection, event: str, day: str) -> list[tuple[str, int]]:
-    """(day, count) of one event over the KEEP_DAYS days ending on day, oldest first."""
+async def daily_totals(db: aiosqlite.Connection, day: str, *, without: str = "digest_sent") -> list[tuple[str, int]]:
+    """(day, all events but one) over the KEEP_DAYS days ending on day, oldest first."""
     oldest = (dt.date.fromisoformat(day) - dt.timedelta(days=KEEP_DAYS - 1)).isoformat()
     async with db.execute(
-        "SELECT day, count FROM usage WHERE event = ? AND day >= ? AND day <= ? ORDER BY day", (event, oldest, day)
+        "SELECT day, SUM(count) FROM usage WHERE event != ? AND day >= ? AND day <= ? GROUP BY day ORDER BY day",
+        (without, oldest, day),
     ) as cursor:
         return [(str(r[0]), int(r[1])) for r in await cursor.fetchall()]

@@ -40,14 +40,15 @@ async def stats_command(update: Update, context: Context) -> None:
     topic_lines = [f"• {t.label(lang, 'topics', name)}: {counts.get(name, 0)}" for name in subscribers.TOPICS] + [
         f"• {code}: {counts.get('lang:' + code, 0)}" for code in ("ru", "en")
     ]
-    commands = [f"• {event}: {number}" for event, number in totals.items() if event != "digest_sent"] or ["—"]
+    days = [f"• {day}: {number}" for day, number in await usage.daily_totals(context.db, usage.today())]
+    commands = days + [f"• {event}: {number}" for event, number in totals.items() if event != "digest_sent"]
     text = t.get(
         lang,
         "admin_stats",
         subscribers=sum(counts.get("lang:" + code, 0) for code in ("ru", "en")),
         topics=esc("\n".join(topic_lines)),
         digests=totals.get("digest_sent", 0),
-        commands=esc("\n".join(commands)),
+        commands=esc("\n".join(commands) or "—"),
     )
     await respond(update, context, text)
 
