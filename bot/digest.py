@@ -1,8 +1,9 @@
 """Digests: what is new for each subscriber, delivered at Telegram's rate with nothing lost or doubled.
 
 Progress is persisted as it goes: a subscriber's row moves to its next slot only after its digest was accepted by
-Telegram, and completed rows are written in small groups. A crash (even SIGKILL) loses no one: after a restart the
-rows not yet moved are still due. At most the sends in flight and not yet recorded go out twice.
+Telegram, and finished rows are group-committed. A crash (even SIGKILL) loses no one: after a restart the rows not
+yet moved are still due. A delivery keeps its place in the window of WINDOW sends until its row is written, so at
+most WINDOW digests (the sends in flight) can go out twice.
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ from storage.subscribers import Subscriber, topic_names
 log = logging.getLogger("tropa.digest")
 SHOWN = 8  # items listed in one digest; the rest are counted, with the sections as buttons
 WINDOW = 64  # sends in flight at once; the rate limiter paces them
-RECORD_EVERY = 32  # completed deliveries written to the database together
 RETRIES = (0.5, 1.0, 2.0, 4.0)  # backoff for 5xx answers and timeouts
 LOOKBACK = 31 * 24 * 3600  # a first digest, or one after a long pause, lists at most a month
 GONE = ("chat not found", "user is deactivated", "bot was blocked", "bot was kicked", "peer_id_invalid")
@@ -137,7 +137,7 @@ class Deliverer:
         self, batch: list[Subscriber], fresh: dict[str, list[Fresh]], moment: dt.datetime, report: Report
     ) -> None:
         report.due += len(batch)
-        done: list[tuple[bytes, int, int | None]] = []
+        recorder = Recorder(self.db)
         gone: list[bytes] = []
         stamp = int(moment.timestamp())
         gate = asyncio.Semaphore(WINDOW)
@@ -150,24 +150,22 @@ class Deliverer:
                 items = [item for item in fresh[sub.lang] if item.published_at > since and item.section in wanted]
                 if not items:
                     report.nothing_new += 1
-                    done.append((sub.lookup, next_due, None))
+                    recorder.add((sub.lookup, next_due, None))
+                    return
+                outcome = await self._send(sub, compose(self.texts, sub.lang, items))
+                if outcome == "sent":
+                    report.sent += 1
+                    # The window slot is held until the row is written: at most WINDOW digests are ever
+                    # accepted by Telegram and not yet recorded, which bounds the doubles after a crash.
+                    await recorder.record((sub.lookup, next_due, stamp))
+                elif outcome == "gone":
+                    report.removed += 1
+                    gone.append(sub.lookup)
                 else:
-                    outcome = await self._send(sub, compose(self.texts, sub.lang, items))
-                    if outcome == "sent":
-                        report.sent += 1
-                        done.append((sub.lookup, next_due, stamp))
-                    elif outcome == "gone":
-                        report.removed += 1
-                        gone.append(sub.lookup)
-                    else:
-                        report.failed += 1
-                if len(done) >= RECORD_EVERY:
-                    chunk = done[:]
-                    done.clear()
-                    await subscribers.mark_done(self.db, chunk)
+                    report.failed += 1
 
         await asyncio.gather(*(one(sub) for sub in batch))
-        await subscribers.mark_done(self.db, done)
+        await recorder.flush()
         await subscribers.remove_many(self.db, gone)
 
     async def _send(self, sub: Subscriber, digest: Digest) -> str:
@@ -200,6 +198,31 @@ class Deliverer:
                 log.debug("event=digest_retry attempt=%d", attempt + 1)
                 await asyncio.sleep(pause)
         return "failed"
+
+
+class Recorder:
+    """Group commit of finished deliveries: whoever gets the lock writes everything waiting, in one transaction."""
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self.db = db
+        self.pending: list[tuple[bytes, int, int | None]] = []
+        self.lock = asyncio.Lock()
+
+    def add(self, entry: tuple[bytes, int, int | None]) -> None:
+        """Queue a row whose delivery sent nothing: no hurry, nothing can be doubled."""
+        self.pending.append(entry)
+
+    async def record(self, entry: tuple[bytes, int, int | None]) -> None:
+        """Queue a row and return once it is committed (by this call or one that took it along)."""
+        self.pending.append(entry)
+        await self.flush()
+
+    async def flush(self) -> None:
+        """Write everything queued so far."""
+        async with self.lock:
+            if self.pending:
+                chunk, self.pending = self.pending, []
+                await subscribers.mark_done(self.db, chunk)
 
 
 def period(sub: Subscriber) -> int:
