@@ -11,12 +11,28 @@ from bot.i18n import Texts
 from storage.content_files import Conscription, ContentItem, Org, Tactic
 
 MESSAGE_LIMIT = 4096
+ESCAPABLE = "\\*_[]()"  # a backslash before one of these makes it a literal character
+_ESC = r"[\\*_\[\]()]"
+
+
+def _content(excluded: str) -> str:
+    """One character of a span's content: an escape pair, a backslash escaping nothing, or any other allowed one.
+
+    Escape pairs are taken whole, so an escaped character can never close the span.
+    """
+    return rf"(?:\\{_ESC}|\\(?!{_ESC})|[^{excluded}\\])"
+
+
+_LINK_TEXT, _URL_CHAR = _content(r"\]\n"), _content(r"\s)")
+_NO_STAR, _NO_UNDERSCORE = _content(r"*\n"), _content(r"_\n")
 INLINE_RE = re.compile(
-    r"\[(?P<ltext>[^\]\n]+)\]\((?P<url>https?://[^\s)]+)\)"
-    r"|\*\*(?P<bold>[^*\n]+?)\*\*"
-    r"|(?<![\w*])\*(?P<ital>[^*\n]+?)\*(?![\w*])"
-    r"|(?<![\w_])_(?P<ital2>[^_\n]+?)_(?![\w_])"
+    rf"\\(?P<esc>{_ESC})"
+    rf"|\[(?P<ltext>{_LINK_TEXT}+)\]\((?P<url>https?://{_URL_CHAR}+)\)"
+    rf"|\*\*(?P<bold>{_NO_STAR}+?)\*\*"
+    rf"|(?<![\w*])\*(?P<ital>{_NO_STAR}+?)\*(?![\w*])"
+    rf"|(?<![\w_])_(?P<ital2>{_NO_UNDERSCORE}+?)_(?![\w_])"
 )
+UNESCAPE_RE = re.compile(rf"\\({_ESC})")
 TAG_RE = re.compile(r"<(/?)([a-z-]+)([^>]*)>")
 MONTHS_EN = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
@@ -30,17 +46,25 @@ def esc_attr(text: str) -> str:
     return html.escape(text, quote=True)
 
 
+def unescape(text: str) -> str:
+    """Drop the backslash of every escape pair: '\\*' -> '*', '\\\\' -> '\\'; other backslashes stay."""
+    return UNESCAPE_RE.sub(r"\1", text)
+
+
 def inline(text: str) -> str:
-    """Render one line of the Markdown subset: links, bold, italic; everything else escaped."""
+    """Render one line of the Markdown subset: links, bold, italic, backslash escapes; everything else escaped."""
     out, pos = [], 0
     for m in INLINE_RE.finditer(text):
         out.append(esc(text[pos : m.start()]))
-        if m.group("ltext") is not None:
-            out.append(f'<a href="{esc_attr(m.group("url"))}">{esc(m.group("ltext"))}</a>')
+        if m.group("esc") is not None:
+            out.append(esc(m.group("esc")))
+        elif m.group("ltext") is not None:
+            url, ltext = unescape(m.group("url")), unescape(m.group("ltext"))
+            out.append(f'<a href="{esc_attr(url)}">{esc(ltext)}</a>')
         elif m.group("bold") is not None:
-            out.append(f"<b>{esc(m.group('bold'))}</b>")
+            out.append(f"<b>{esc(unescape(m.group('bold')))}</b>")
         else:
-            out.append(f"<i>{esc(m.group('ital') or m.group('ital2'))}</i>")
+            out.append(f"<i>{esc(unescape(m.group('ital') or m.group('ital2')))}</i>")
         pos = m.end()
     out.append(esc(text[pos:]))
     return "".join(out)

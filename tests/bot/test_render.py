@@ -68,6 +68,79 @@ def test_escaping(source: str, expected: str) -> None:
     assert html_problem(inline(source)) is None
 
 
+# Backslash escapes
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        (r"\*not italic\*", "*not italic*"),
+        (r"\*\*not bold\*\*", "**not bold**"),
+        (r"\_not italic\_", "_not italic_"),
+        (r"\[not a link\](https://e.org)", "[not a link](https://e.org)"),
+        (r"\[not a link](https://e.org)", "[not a link](https://e.org)"),
+        (r"a \(b\) c", "a (b) c"),
+        (r"a backslash: \\", "a backslash: \\"),
+        (r"\\*italic after a backslash*", r"\<i>italic after a backslash</i>"),
+        (r"\\**bold after a backslash**", r"\<b>bold after a backslash</b>"),
+        (r"C:\Users\me and \n", r"C:\Users\me and \n"),
+        ("trailing \\", "trailing \\"),
+        (r"\<b\>", r"\&lt;b\&gt;"),
+    ],
+)
+def test_escapes_make_literal_characters(source: str, expected: str) -> None:
+    assert inline(source) == expected
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        (r"**a\*b**", "<b>a*b</b>"),
+        (r"**a\\**", "<b>a\\</b>"),
+        (r"*a\*b*", "<i>a*b</i>"),
+        (r"_snake\_case_", "<i>snake_case</i>"),
+        (r"[a\]b \[c\]](https://e.org)", '<a href="https://e.org">a]b [c]</a>'),
+        (r"[x](https://en.wikipedia.org/wiki/Foo_\(bar\))", '<a href="https://en.wikipedia.org/wiki/Foo_(bar)">x</a>'),
+        (r"[x](https://e.org/a\\b)", '<a href="https://e.org/a\\b">x</a>'),
+    ],
+)
+def test_escapes_inside_spans(source: str, expected: str) -> None:
+    assert inline(source) == expected
+    assert html_problem(inline(source)) is None
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        (r"**a\**", "**a**"),  # the escaped '*' cannot close the bold
+        (r"*a\*", "*a*"),
+        (r"_a\_", "_a_"),
+        (r"[a\](https://e.org)", "[a](https://e.org)"),
+        (r"[a](https://e.org\)", "[a](https://e.org)"),
+    ],
+)
+def test_an_escaped_character_never_opens_or_closes_a_span(source: str, expected: str) -> None:
+    assert inline(source) == expected
+
+
+def test_escapes_in_bullets_and_paragraphs() -> None:
+    assert markdown("\\* not a bullet\n- \\*starred\\*\n\n\\\\") == "* not a bullet\n• *starred*\n\n\\"
+
+
+def escape_all(text: str) -> str:
+    return re.sub(r"([\\*_\[\]()])", r"\\\1", text)
+
+
+@given(st.text(max_size=60))
+def test_escaping_every_special_character_gives_the_text_back(text: str) -> None:
+    assert inline(escape_all(text)) == html.escape(text, quote=False)
+
+
+@given(st.lists(st.sampled_from([*"ab \\*_[]()", "\\\\", "\\*", "](https://e.org/", "**"]), max_size=30).map("".join))
+def test_markdown_with_backslashes_gives_html_telegram_accepts(source: str) -> None:
+    assert html_problem(markdown(source)) is None
+
+
 def test_markdown_paragraphs_bullets_and_line_breaks() -> None:
     body = "First line\nsecond line\n\n\n- one\n* two\n  - three\n\n  Last  "
     assert markdown(body) == "First line\nsecond line\n\n• one\n• two\n• three\n\nLast"
