@@ -1,7 +1,7 @@
 """Content in and out as files: a .zip of the live revisions, and checked uploads of one .md file or a .zip.
 
-An upload is untrusted. It is read in memory only (never extracted to disk), every limit below is checked from the
-zip's headers before anything is decompressed and again while reading, and every refusal is a Problem, never an
+An upload is untrusted. It is read in memory only (never extracted to disk); the limits below are checked from the
+zip's headers before anything is decompressed, sizes again while reading; every refusal is a Problem, never an
 exception. Uploads are all or nothing: import the items only when the problem list is empty.
 
 Accepted uploads:
