@@ -6,6 +6,7 @@ from telegram.ext import Application
 
 from bot.handlers import (
     admin,
+    content_files,
     editorial,
     errors,
     fallback,
@@ -22,7 +23,8 @@ from bot.handlers import (
 
 
 def register_all(app: Application) -> None:  # type: ignore[type-arg]
-    """Specific commands first, plain-text search after them, catch-alls last."""
-    features = (start, sections, subscribe, forget, info, language, admin, editorial, inline, groups, search)
-    for feature in (*features, fallback, errors):
+    """Specific commands first, admin commands (unknown to everyone else), plain-text search, catch-alls last."""
+    readers = (start, sections, subscribe, forget, info, language)
+    editors = (admin, editorial, content_files)
+    for feature in (*readers, *editors, inline, groups, search, fallback, errors):
         feature.register(app)

@@ -5,16 +5,19 @@ Everyone else sees admin commands behave exactly like unknown commands, and thei
 
 from __future__ import annotations
 
+import io
 import logging
 import struct
+import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from bot.app import TropaApp, build_application, polling
+from bot.config import REPO_ROOT
 from bot.logs import setup_logging
-from storage import editorial
+from storage import content_archive, editorial
 from tests.e2e.conftest import all_data, make_settings, press, say
 from tests.e2e.test_privacy import Capture
 from tests.emulator import BotApiEmulator
@@ -150,3 +153,56 @@ async def test_stats_and_no_admin_id_anywhere(emulator: BotApiEmulator, admin_bo
     assert struct.pack("<q", ADMIN_ID) not in blob
     assert struct.pack(">q", ADMIN_ID) not in blob
     assert b"anna" in blob  # the alias is what gets recorded
+
+
+async def test_export_then_import_gives_the_same_database(emulator: BotApiEmulator, admin_bot: TropaApp) -> None:
+    admin = emulator.user(user_id=ADMIN_ID, first_name="Anna", language_code="en")
+    await say(emulator, admin, "/export")
+    sent = emulator.last_bot_message(admin.id)
+    assert sent.document is not None
+    assert sent.shown.startswith("All live content in the content/ file format: 118 files")
+    archive = emulator.file_bytes(sent.document["file_id"])
+    with zipfile.ZipFile(io.BytesIO(archive)) as opened:
+        assert len(opened.namelist()) == 118
+    db = admin_bot.bot_data.db
+    assert db is not None
+    before = await content_archive.published_items(db)
+
+    emulator.send_document(admin, archive, "tropa-content.zip")
+    await emulator.wait_idle()
+    assert emulator.last_bot_message(admin.id).shown.startswith("Imported: 0 added, 0 updated, 118 unchanged, 0 kept")
+    assert await content_archive.published_items(db) == before
+    assert await content_archive.export_zip(db) == archive
+
+
+async def test_one_bad_file_and_nothing_changes(emulator: BotApiEmulator, admin_bot: TropaApp) -> None:
+    admin = emulator.user(user_id=ADMIN_ID, first_name="Anna", language_code="en")
+    db = admin_bot.bot_data.db
+    assert db is not None
+    before = await content_archive.export_zip(db)
+    good = (REPO_ROOT / "content" / "orgs" / "meduza" / "en.md").read_text(encoding="utf-8")
+    changed = good.replace("title:", "title: Changed\ntitle_old:", 1)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("content/orgs/meduza/en.md", good.replace("Meduza", "Meduza (new)", 1))
+        archive.writestr("content/orgs/meduza/ru.md", changed)
+        archive.writestr("../../etc/passwd", "x")
+    emulator.send_document(admin, buffer.getvalue(), "broken.zip")
+    await emulator.wait_idle()
+    reply = emulator.last_bot_message(admin.id).shown
+    assert reply.startswith("Nothing imported: ")
+    assert "../../etc/passwd" in reply
+    assert await content_archive.export_zip(db) == before
+
+    emulator.send_document(admin, b"\xff\xfe not utf-8", "orgs__meduza__en.md")
+    await emulator.wait_idle()
+    assert "UTF-8" in emulator.last_bot_message(admin.id).shown
+    assert await content_archive.export_zip(db) == before
+
+
+async def test_documents_from_others_are_not_imports(emulator: BotApiEmulator, admin_bot: TropaApp) -> None:
+    stranger = emulator.user(user_id=5559005, first_name="Eve", language_code="en")
+    emulator.send_document(stranger, b"---\ntitle: x\n---\nx", "orgs__meduza__en.md")
+    await emulator.wait_idle()
+    assert emulator.last_bot_message(stranger.id).shown.startswith("I understand text only")
+    assert (await say(emulator, stranger, "/export")).shown.startswith("I don't know that command")

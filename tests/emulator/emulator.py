@@ -13,7 +13,7 @@ from typing import Any
 from .faults import DelayRule, FaultRule
 from .html_entities import utf16_len
 from .server import ApiServer
-from .state import JSON, Chat, EmulatorState, FakeUser, Msg, PendingQuery, Req
+from .state import JSON, Chat, EmulatorState, FakeUser, Msg, PendingQuery, Req, StoredFile
 from .validate import CANONICAL
 
 DEFAULT_TOKEN = "123456789:AAtest-token-for-the-emulator-only_x"
@@ -134,6 +134,26 @@ class BotApiEmulator:
             msg.extra["sender_chat"] = chat.to_api()
         chat.add(msg)
         return self.state.updates.push({"channel_post" if channel else "message": msg.to_api()})
+
+    def send_document(self, user: FakeUser, data: bytes, filename: str, caption: str | None = None) -> int:
+        """Push a private message with a document the user uploaded; the bot can getFile and download it."""
+        chat = self._chat_for(user, "private", None)
+        file_id = self.state.new_id("BQAD")
+        path = f"documents/upload_{len(self.state.files)}_{filename}"
+        stored = StoredFile(file_id, file_id[-16:], data, path, filename, None)
+        self.state.files[file_id] = stored
+        self.state.file_paths[path] = stored
+        msg = Msg(
+            message_id=chat.allocate_id(),
+            chat=chat,
+            sender=user.to_api(),
+            from_bot=False,
+            date=int(self.state.now()),
+            caption=caption,
+            document=stored.document(),
+        )
+        chat.add(msg)
+        return self.state.updates.push({"message": msg.to_api()})
 
     def send_update(self, raw: JSON) -> int:
         """Push any raw update (update_id filled in if missing); well-formed chats/messages are remembered."""
