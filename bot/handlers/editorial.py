@@ -125,12 +125,8 @@ async def publish_command(update: Update, context: Context) -> None:
 @timed("admin_unpublish")
 async def unpublish_command(update: Update, context: Context) -> None:
     """Take an item off the air; its history stays."""
-    parsed = await parse(update, context, "/unpublish slug")
-    if parsed is None:
-        return
-    slug = parsed[0]
-    if not await exists(context, slug):
-        await say(update, context, "admin_no_item", slug=slug)
+    slug = await known_slug(update, context, "/unpublish slug")
+    if slug is None:
         return
     count = await editorial.unpublish(context.db, slug)
     context.services.content_changed()
@@ -140,12 +136,8 @@ async def unpublish_command(update: Update, context: Context) -> None:
 @timed("admin_delete")
 async def delete_command(update: Update, context: Context) -> None:
     """Ask before deleting an item with its history."""
-    parsed = await parse(update, context, "/delete slug")
-    if parsed is None:
-        return
-    slug = parsed[0]
-    if not await exists(context, slug):
-        await say(update, context, "admin_no_item", slug=slug)
+    slug = await known_slug(update, context, "/delete slug")
+    if slug is None:
         return
     lang = await reader_lang(update, context)
     t = context.texts
@@ -225,6 +217,17 @@ async def rollback_command(update: Update, context: Context) -> None:
     new = await editorial.rollback(context.db, slug, langs[0], revision, who)
     context.services.content_changed()
     await say(update, context, "admin_rollback_done", slug=slug, language=langs[0], old=revision, new=new)
+
+
+async def known_slug(update: Update, context: Context, usage: str) -> str | None:
+    """The one slug the command names, if an item has it; otherwise say what is wrong and return None."""
+    parsed = await parse(update, context, usage)
+    if parsed is None:
+        return None
+    if not await exists(context, parsed[0]):
+        await say(update, context, "admin_no_item", slug=parsed[0])
+        return None
+    return parsed[0]
 
 
 async def exists(context: Context, slug: str) -> bool:
