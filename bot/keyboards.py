@@ -7,6 +7,7 @@ Callback data is short, self-describing and never carries a person's id:
   l:<lang>          switch language
   b:<step>[:args]   the digest subscription flow and settings (topics as a bitmask, rhythm, weekday, hour)
   a:<act>:<slug>    an admin's confirmation (del, keep); refused for anyone who is not an admin
+  e:<step>[:arg]    the admin's item editor: f field, v enum value, l language, s save, o save on top, x cancel
   n                 a button that does nothing (the page counter)
 """
 
@@ -28,7 +29,8 @@ CALLBACK_RE = re.compile(
     r"(?:(?P<menu>m)|(?P<noop>n)|s:(?P<s_section>[a-z]+):(?P<page>[0-9]{1,4})"
     r"|v:(?P<v_section>[a-z]+):(?P<slug>[a-z][a-z0-9-]{1,39})|l:(?P<lang>[a-z]{2})"
     r"|b:(?P<step>[trwhsvnuf])(?::(?P<args>[0-9d]{1,2}(?::[0-9d]{1,2}){0,2}))?"
-    r"|a:(?P<act>del|keep):(?P<a_slug>[a-z][a-z0-9-]{1,39}))"
+    r"|a:(?P<act>del|keep):(?P<a_slug>[a-z][a-z0-9-]{1,39})"
+    r"|e:(?P<e_step>[fvlsox])(?::(?P<e_arg>[a-z_]{1,20}))?)"
 )
 
 
@@ -60,6 +62,10 @@ def parse_callback(data: str | None) -> Callback | None:
     if match.group("v_section"):
         section = match.group("v_section")
         return Callback("item", section=section, slug=match.group("slug")) if section in SECTIONS else None
+    if match.group("e_step"):
+        return Callback(
+            "editor", step=match.group("e_step"), args=(match.group("e_arg"),) if match.group("e_arg") else ()
+        )
     if match.group("act"):
         return Callback("admin", step=match.group("act"), slug=match.group("a_slug"))
     if match.group("step"):

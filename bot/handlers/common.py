@@ -9,7 +9,7 @@ import re
 import time
 from collections.abc import Callable, Coroutine
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar
 
 from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 from telegram.error import BadRequest
@@ -22,7 +22,7 @@ from storage import prefs
 
 log = logging.getLogger("tropa.handlers")
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
+R = TypeVar("R")
 # New messages in private chats: edits, channel posts and groups are not conversations with us.
 PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 TAGS_RE = re.compile(r"<[^>]+>")
@@ -95,16 +95,22 @@ async def answer_query(update: Update, text: str | None = None, alert: bool = Fa
             raise
 
 
-def timed(event: str) -> Callable[[Handler], Handler]:
-    """Log the event name and how long it took: never who, never what they wrote."""
+def timed(
+    event: str,
+) -> Callable[
+    [Callable[[Update, Context], Coroutine[Any, Any, R]]], Callable[[Update, Context], Coroutine[Any, Any, R]]
+]:
+    """Count the event and log its name and how long it took: never who, never what they wrote."""
 
-    def decorate(func: Handler) -> Handler:
+    def decorate(
+        func: Callable[[Update, Context], Coroutine[Any, Any, R]],
+    ) -> Callable[[Update, Context], Coroutine[Any, Any, R]]:
         @wraps(func)
-        async def wrapper(update: Update, context: Context) -> None:
+        async def wrapper(update: Update, context: Context) -> R:
             started = time.perf_counter()
             context.services.usage[event] += 1
             try:
-                await func(update, context)
+                return await func(update, context)
             finally:
                 log.info("event=%s ms=%.1f", event, (time.perf_counter() - started) * 1000)
 
