@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -35,6 +36,7 @@ class Services:
     views: Views | None = None
     deliverer: Deliverer | None = None
     broadcast_request: BaseRequest | None = None  # the transport digests use; the console's stays in process
+    announcing: asyncio.Event | None = None  # set while an announcement goes out; setting .cancel stops it
     usage: Counter[str] = field(default_factory=Counter)  # events since the last flush: names only, no people
     bot_username: str = "tropa_bot"
     shown: ShownMessages = field(default_factory=lambda: ShownMessages())

@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import aiosqlite
@@ -59,7 +60,7 @@ class Digest:
     """What one subscriber gets: HTML and buttons, already cut to fit one message."""
 
     html: str
-    markup: InlineKeyboardMarkup
+    markup: InlineKeyboardMarkup | None
 
 
 def compose(texts: Texts, lang: str, fresh: list[Fresh]) -> Digest:
@@ -177,6 +178,55 @@ class Deliverer:
         await asyncio.gather(*(one(sub) for sub in batch))
         await recorder.flush()
         await subscribers.remove_many(self.db, gone)
+
+    async def announce(
+        self,
+        digest: Digest,
+        progress: Callable[[int, int], Awaitable[None]],
+        cancelled: Callable[[], bool],
+    ) -> Report:
+        """Send one message to every subscriber of announcements, through the same window, limiter and retries.
+
+        progress(done, total) is awaited about once a second; cancelled() is checked before every send.
+        """
+        report = Report()
+        total = await subscribers.count_topic(self.db, "announcements")
+        started = last = time.perf_counter()
+        gate = asyncio.Semaphore(WINDOW)
+        gone: list[bytes] = []
+
+        async def one(sub: Subscriber) -> None:
+            nonlocal last
+            async with gate:
+                if cancelled():
+                    return
+                outcome = await self._send(sub, digest)
+                if outcome == "sent":
+                    report.sent += 1
+                elif outcome == "gone":
+                    report.removed += 1
+                    gone.append(sub.lookup)
+                else:
+                    report.failed += 1
+                if time.perf_counter() - last >= 1.0:
+                    last = time.perf_counter()
+                    await progress(report.sent + report.removed + report.failed, total)
+
+        async for batch in subscribers.with_topic(self.db, self.keys, "announcements"):
+            report.due += len(batch)
+            await asyncio.gather(*(one(sub) for sub in batch))
+            if cancelled():
+                break
+        await subscribers.remove_many(self.db, gone)
+        report.seconds = time.perf_counter() - started
+        log.info(
+            "event=announcement sent=%d removed=%d failed=%d s=%.1f",
+            report.sent,
+            report.removed,
+            report.failed,
+            report.seconds,
+        )
+        return report
 
     async def _send(self, sub: Subscriber, digest: Digest) -> str:
         """Send one digest: 'sent', 'gone' (blocked or no such chat: remove them) or 'failed' (try next run)."""

@@ -8,6 +8,7 @@ Callback data is short, self-describing and never carries a person's id:
   b:<step>[:args]   the digest subscription flow and settings (topics as a bitmask, rhythm, weekday, hour)
   a:<act>:<slug>    an admin's confirmation (del, keep); refused for anyone who is not an admin
   e:<step>[:arg]    the admin's item editor: f field, v enum value, l language, s save, o save on top, x cancel
+  o:<step>          an announcement: go (send), x (drop the draft), stop (cancel while sending)
   n                 a button that does nothing (the page counter)
 """
 
@@ -30,7 +31,8 @@ CALLBACK_RE = re.compile(
     r"|v:(?P<v_section>[a-z]+):(?P<slug>[a-z][a-z0-9-]{1,39})|l:(?P<lang>[a-z]{2})"
     r"|b:(?P<step>[trwhsvnuf])(?::(?P<args>[0-9d]{1,2}(?::[0-9d]{1,2}){0,2}))?"
     r"|a:(?P<act>del|keep):(?P<a_slug>[a-z][a-z0-9-]{1,39})"
-    r"|e:(?P<e_step>[fvlsox])(?::(?P<e_arg>[a-z_]{1,20}))?)"
+    r"|e:(?P<e_step>[fvlsox])(?::(?P<e_arg>[a-z_]{1,20}))?"
+    r"|o:(?P<o_step>go|x|stop))"
 )
 
 
@@ -62,6 +64,8 @@ def parse_callback(data: str | None) -> Callback | None:
     if match.group("v_section"):
         section = match.group("v_section")
         return Callback("item", section=section, slug=match.group("slug")) if section in SECTIONS else None
+    if match.group("o_step"):
+        return Callback("announce", step=match.group("o_step"))
     if match.group("e_step"):
         return Callback(
             "editor", step=match.group("e_step"), args=(match.group("e_arg"),) if match.group("e_arg") else ()

@@ -173,22 +173,44 @@ async def due(db: aiosqlite.Connection, keys: Keys, now: int, batch: int = 500) 
         if not rows:
             return
         after = (rows[-1]["next_due"], rows[-1]["lookup"])
-        found = []
-        for row in rows:
-            choice = _choice(row)
-            chat_id = keys.unseal(row["sealed"])
-            found.append(
-                Subscriber(
-                    row["lookup"],
-                    chat_id,
-                    choice.schedule,
-                    choice.lang,
-                    choice.sound,
-                    row["next_due"],
-                    row["last_digest"],
-                )
-            )
-        yield found
+        yield [_subscriber(row, keys) for row in rows]
+
+
+async def with_topic(
+    db: aiosqlite.Connection, keys: Keys, topic: str, batch: int = 500
+) -> AsyncIterator[list[Subscriber]]:
+    """Stream everyone subscribed to a topic, in batches, whatever their schedule (for announcements)."""
+    after = b""
+    bit = TOPIC_BITS[topic]
+    while True:
+        async with db.execute(
+            "SELECT * FROM subscribers WHERE topics & ? AND lookup > ? ORDER BY lookup LIMIT ?", (bit, after, batch)
+        ) as cursor:
+            rows = list(await cursor.fetchall())
+        if not rows:
+            return
+        after = rows[-1]["lookup"]
+        yield [_subscriber(row, keys) for row in rows]
+
+
+async def count_topic(db: aiosqlite.Connection, topic: str) -> int:
+    """How many people are subscribed to a topic."""
+    async with db.execute("SELECT COUNT(*) FROM subscribers WHERE topics & ?", (TOPIC_BITS[topic],)) as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+def _subscriber(row: aiosqlite.Row, keys: Keys) -> Subscriber:
+    choice = _choice(row)
+    return Subscriber(
+        row["lookup"],
+        keys.unseal(row["sealed"]),
+        choice.schedule,
+        choice.lang,
+        choice.sound,
+        row["next_due"],
+        row["last_digest"],
+    )
 
 
 async def mark_done(db: aiosqlite.Connection, done: list[tuple[bytes, int, int | None]]) -> None:

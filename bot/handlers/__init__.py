@@ -6,6 +6,7 @@ from telegram.ext import Application
 
 from bot.handlers import (
     admin,
+    announce,
     content_files,
     edit,
     editorial,
@@ -26,6 +27,6 @@ from bot.handlers import (
 def register_all(app: Application) -> None:  # type: ignore[type-arg]
     """Specific commands first, admin commands (unknown to everyone else), plain-text search, catch-alls last."""
     readers = (start, sections, subscribe, forget, info, language)
-    editors = (admin, edit, editorial, content_files)
+    editors = (admin, edit, editorial, content_files, announce)
     for feature in (*readers, *editors, inline, groups, search, fallback, errors):
         feature.register(app)
