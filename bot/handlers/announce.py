@@ -128,9 +128,12 @@ async def stop_button(update: Update, context: Context) -> None:
 
 
 async def timed_out(update: Update, context: Context) -> None:
-    """The announcement waited too long for its text or its confirmation: drop it."""
+    """The announcement waited too long for its text or its confirmation: drop it and say so."""
     if context.user_data is not None:
         context.user_data.pop("announcement", None)
+    chat = update.effective_chat
+    if chat is not None:
+        await chat.send_message(esc(context.texts.get(await reader_lang(update, context), "announce_timed_out")))
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

@@ -92,3 +92,17 @@ async def test_stop_while_sending_and_strangers(emulator: BotApiEmulator, admin_
     sent = sum(1 for chat in ids if chat in delivered(emulator))
     assert 0 < sent < len(ids)
     assert (await say(emulator, stranger, "/announce")).shown.startswith("I don't know that command")
+
+
+async def test_an_unconfirmed_announcement_times_out(
+    emulator: BotApiEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.handlers.announce.TIMEOUT_S", 0.5)
+    app = build_application(make_settings(emulator, tmp_path / "late.sqlite3", admin_ids={ADMIN_ID: "vera"}))
+    async with polling(app, poll_timeout=1):
+        await subscribe_many(app, emulator, [6700001])
+        admin = emulator.user(user_id=ADMIN_ID, first_name="Vera", language_code="en")
+        await say(emulator, admin, "/announce")
+        await say(emulator, admin, "Never confirmed")
+        await emulator.wait_for(lambda: "dropped" in emulator.last_bot_message(admin.id).shown, timeout=5)
+    assert 6700001 not in delivered(emulator)
