@@ -279,33 +279,29 @@ async def accept(update: Update, context: Context, session: Session, value: Any)
     return await show_editor(update, context, session)
 
 
+def build_item(session: Session, texts: Any, lang: str) -> tuple[ContentItem | None, list[str]]:
+    """The session as an item, with everything `tropa content check` would say about it."""
+    try:
+        meta = MODELS[session.section].model_validate(session.values)
+    except ValidationError as exc:
+        return None, [
+            f"{'.'.join(str(p) for p in e['loc'])}: {str(e['msg']).removeprefix('Value error, ')}" for e in exc.errors()
+        ]
+    item = ContentItem(session.section, session.slug, session.lang, meta, session.body)
+    problems = [str(p) for p in render_problems([item], texts)]
+    if not session.body.strip():
+        problems.append(texts.get(lang, "edit_empty_body"))
+    return item, problems
+
+
 async def save(update: Update, context: Context, session: Session, *, on_top: bool) -> int:
     """Validate like `tropa content check`, then store a draft; a save that lost a race is told so."""
     lang = await reader_lang(update, context)
     t = context.texts
-    try:
-        meta = MODELS[session.section].model_validate(session.values)
-    except ValidationError as exc:
-        problems = [
-            f"{'.'.join(str(p) for p in e['loc'])}: {str(e['msg']).removeprefix('Value error, ')}" for e in exc.errors()
-        ]
-        await respond(
-            update,
-            context,
-            esc(t.get(lang, "admin_publish_refused", problems="\n".join(problems))),
-            editor_markup(session, t, lang),
-        )
-        return EDITING
-    item = ContentItem(session.section, session.slug, session.lang, meta, session.body)
-    problems = [str(p) for p in render_problems([item], t)]
-    if problems or not session.body.strip():
-        problems = problems or [t.get(lang, "edit_empty_body")]
-        await respond(
-            update,
-            context,
-            esc(t.get(lang, "admin_publish_refused", problems="\n".join(problems))),
-            editor_markup(session, t, lang),
-        )
+    item, problems = build_item(session, t, lang)
+    if item is None or problems:
+        text = esc(t.get(lang, "admin_publish_refused", problems="\n".join(problems)))
+        await respond(update, context, text, editor_markup(session, t, lang))
         return EDITING
     base = session.base
     if on_top:

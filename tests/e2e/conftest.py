@@ -96,3 +96,17 @@ def button_data(message: Msg, label_part: str) -> str:
 def all_data(message: Msg) -> list[str]:
     """Every callback data on a message."""
     return [data for row in message.buttons for _, data in row if data is not None]
+
+
+ADMIN_ID = 9123456781
+ADMIN_ALIAS = "anna"
+
+
+@pytest.fixture
+async def admin_bot(emulator: BotApiEmulator, tmp_path: Path) -> AsyncIterator[TropaApp]:
+    """A running bot with one admin, ADMIN_ID, known as ADMIN_ALIAS; nothing it sent was refused."""
+    settings = make_settings(emulator, tmp_path / "admin.sqlite3", admin_ids={ADMIN_ID: ADMIN_ALIAS})
+    app = build_application(settings)
+    async with polling(app, poll_timeout=1):
+        yield app
+    assert [r.description for r in emulator.refused if r.error_code != 403] == []

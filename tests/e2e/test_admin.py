@@ -9,21 +9,17 @@ import io
 import logging
 import struct
 import zipfile
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-
-from bot.app import TropaApp, build_application, polling
+from bot.app import TropaApp
 from bot.config import REPO_ROOT
 from bot.logs import setup_logging
 from storage import content_archive, editorial
-from tests.e2e.conftest import all_data, make_settings, press, say
+from tests.e2e.conftest import ADMIN_ID, all_data, press, say
 from tests.e2e.test_privacy import Capture
 from tests.emulator import BotApiEmulator
 from tests.helpers import on_disk, variant
 
-ADMIN_ID = 9123456781
 ADMIN_COMMANDS = [
     "/admin",
     "/stats",
@@ -35,15 +31,6 @@ ADMIN_COMMANDS = [
     "/history ovd-info",
     "/rollback ovd-info 1",
 ]
-
-
-@pytest.fixture
-async def admin_bot(emulator: BotApiEmulator, tmp_path: Path) -> AsyncIterator[TropaApp]:
-    settings = make_settings(emulator, tmp_path / "admin.sqlite3", admin_ids={ADMIN_ID: "anna"})
-    app = build_application(settings)
-    async with polling(app, poll_timeout=1):
-        yield app
-    assert [r.description for r in emulator.refused] == []
 
 
 async def test_admin_commands_are_unknown_to_everyone_else(emulator: BotApiEmulator, admin_bot: TropaApp) -> None:

@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from bot.app import TropaApp, build_application, polling
-from tests.e2e.conftest import all_data, make_settings, press, say
+from tests.e2e.conftest import ADMIN_ID, all_data, make_settings, press, say
 from tests.e2e.digest_setup import add_subscribers, delivered
 from tests.emulator import BotApiEmulator
-
-ADMIN_ID = 9123456783
-
-
-@pytest.fixture
-async def admin_bot(emulator: BotApiEmulator, tmp_path: Path) -> AsyncIterator[TropaApp]:
-    app = build_application(make_settings(emulator, tmp_path / "announce.sqlite3", admin_ids={ADMIN_ID: "vera"}))
-    async with polling(app, poll_timeout=1):
-        yield app
 
 
 async def subscribe_many(app: TropaApp, emulator: BotApiEmulator, ids: list[int]) -> None:
@@ -98,7 +88,7 @@ async def test_an_unconfirmed_announcement_times_out(
     emulator: BotApiEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("bot.handlers.announce.TIMEOUT_S", 0.5)
-    app = build_application(make_settings(emulator, tmp_path / "late.sqlite3", admin_ids={ADMIN_ID: "vera"}))
+    app = build_application(make_settings(emulator, tmp_path / "late.sqlite3", admin_ids={ADMIN_ID: "anna"}))
     async with polling(app, poll_timeout=1):
         await subscribe_many(app, emulator, [6700001])
         admin = emulator.user(user_id=ADMIN_ID, first_name="Vera", language_code="en")
