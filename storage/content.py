@@ -47,7 +47,9 @@ async def has_content(db: aiosqlite.Connection) -> bool:
         return await cursor.fetchone() is not None
 
 
-async def import_items(db: aiosqlite.Connection, items: list[ContentItem], *, force: bool = False) -> ImportReport:
+async def import_items(
+    db: aiosqlite.Connection, items: list[ContentItem], *, force: bool = False, author: str = "import"
+) -> ImportReport:
     """Load files into the database in one transaction; a file never overwrites a newer database edit unless forced.
 
     The rule: each revision remembers where it came from. If an item's latest revision came from a file and the
@@ -72,7 +74,7 @@ async def import_items(db: aiosqlite.Connection, items: list[ContentItem], *, fo
                 continue
             else:
                 report.updated.append(name)
-            await add_revision(db, item, origin="file", author="import", file_hash=digest, publish=True)
+            await add_revision(db, item, origin="file", author=author, file_hash=digest, publish=True)
         await db.commit()
     except BaseException:
         await db.rollback()

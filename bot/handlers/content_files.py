@@ -14,7 +14,7 @@ from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
 from bot.content_check import render_problems
 from bot.context import Context
-from bot.handlers.admin import admins
+from bot.handlers.admin import admins, alias
 from bot.handlers.common import reader_lang, respond, timed
 from bot.render import esc
 from storage import content, content_archive
@@ -66,7 +66,8 @@ async def import_document(update: Update, context: Context) -> None:
         text = t.get(lang, "admin_import_refused", count=len(problems), problems=listed)
         await respond(update, context, esc(text))
         return
-    report = await content.import_items(context.db, items)
+    # The file's origin decides how it reconciles with edits made here; the alias records who brought it in.
+    report = await content.import_items(context.db, items, author=alias(update, context) or "admin")
     context.services.content_changed()
     log.info("event=imported added=%d updated=%d kept=%d", len(report.added), len(report.updated), len(report.kept))
     await respond(

@@ -202,3 +202,16 @@ async def test_documents_from_others_are_not_imports(emulator: BotApiEmulator, a
     await emulator.wait_idle()
     assert emulator.last_bot_message(stranger.id).shown.startswith("I understand text only")
     assert (await say(emulator, stranger, "/export")).shown.startswith("I don't know that command")
+
+
+async def test_an_import_records_who_brought_it_in(emulator: BotApiEmulator, admin_bot: TropaApp) -> None:
+    admin = emulator.user(user_id=ADMIN_ID, first_name="Anna", language_code="en")
+    text = (REPO_ROOT / "content" / "orgs" / "chronicles" / "en.md").read_text(encoding="utf-8")
+    emulator.send_document(
+        admin, text.replace("\n---\n", "\n---\nA new first paragraph.\n\n", 1).encode(), "orgs__chronicles__en.md"
+    )
+    await emulator.wait_idle()
+    assert emulator.last_bot_message(admin.id).shown.startswith("Imported: 0 added, 1 updated")
+    history = (await say(emulator, admin, "/history chronicles")).shown
+    assert "en #2" in history
+    assert "anna ✅" in history
