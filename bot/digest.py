@@ -13,8 +13,9 @@ import datetime as dt
 import logging
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 import aiosqlite
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
@@ -38,6 +39,7 @@ WINDOW = 64  # sends in flight at once; the rate limiter paces them
 RETRIES = (0.5, 1.0, 2.0, 4.0)  # backoff for 5xx answers and timeouts
 LOOKBACK = 31 * 24 * 3600  # a first digest, or one after a long pause, lists at most a month
 PACE = 0.98  # send at 98 % of the limit: Telegram counts sends as they arrive, and arrival times wander
+PAID_RATE = 1000.0  # Telegram's limit for sends with allow_paid_broadcast
 LATE_S = 0.007  # the rate limiter's bucket holds one send and 7 ms more (see make_bot)
 GONE = ("chat not found", "user is deactivated", "bot was blocked", "bot was kicked", "peer_id_invalid")
 
@@ -82,17 +84,39 @@ def compose(texts: Texts, lang: str, fresh: list[Fresh]) -> Digest:
     return Digest("\n".join(lines), InlineKeyboardMarkup(rows))
 
 
+class PacedLimiter(AIORateLimiter):
+    """AIORateLimiter with every send, paid broadcasts included, through one bucket of one send (and LATE_S more).
+
+    PTB's own bucket for allow_paid_broadcast holds a second's worth (1,000 at once, then 1,000 a second) and takes
+    no parameters; the flag is hidden from the limiter's view of the request only, the request still carries it.
+    """
+
+    def __init__(self, rate: float) -> None:
+        size = 1 + rate * LATE_S
+        super().__init__(overall_max_rate=size, overall_time_period=size / rate, max_retries=5)
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        view = {key: value for key, value in data.items() if key != "allow_paid_broadcast"}
+        return await super().process_request(callback, args, kwargs, endpoint, view, rate_limit_args)
+
+
 def make_bot(settings: Settings, request: BaseRequest | None = None) -> ExtBot[int]:
     """A bot of its own for broadcasts, behind python-telegram-bot's AIORateLimiter, sends evenly spaced.
 
     The limiter is a leaky bucket. Sized as its defaults suggest (a second's worth) it lets 30 sends go at once and
     then 30 a second, so some second always holds more than 30, which Telegram answers with 429 (a lost slot, and
     the send waits a second). A bucket of one send spaces them 1/rate apart; the LATE_S more it holds keep a timer
-    that fires late from costing a slot. Paid broadcasts go through a bucket of PTB's own that takes no parameters.
+    that fires late from costing a slot. Paid broadcasts go through the same bucket at PAID_RATE (PacedLimiter).
     """
-    rate = settings.digest_rate * PACE
-    size = 1 + rate * LATE_S
-    limiter = AIORateLimiter(overall_max_rate=size, overall_time_period=size / rate, max_retries=5)
+    limiter = PacedLimiter((PAID_RATE if settings.paid_broadcast else settings.digest_rate) * PACE)
     return ExtBot(
         token=settings.token(),
         base_url=settings.api_base_url,
