@@ -112,9 +112,15 @@ async def publish_command(update: Update, context: Context) -> None:
         other = next(lang for lang in langs if lang not in missing)
         await say(update, context, "admin_need_both", slug=slug, language=missing[0], other=other)
         return
-    problems = render_problems([found[1] for found in newest.values() if found is not None], context.texts)
+    items = [found[1] for found in newest.values() if found is not None]
+    problems = [str(p) for p in render_problems(items, context.texts)]
+    for item in items:
+        known = await content.titles(context.db, item.meta.related, item.lang)
+        problems += [
+            f"{item.lang}: related: no published item has the slug {s!r}" for s in item.meta.related if s not in known
+        ]
     if problems:
-        await say(update, context, "admin_publish_refused", problems="\n".join(str(p) for p in problems))
+        await say(update, context, "admin_publish_refused", problems="\n".join(problems))
         return
     done = await editorial.publish(context.db, slug, langs)
     context.services.content_changed()

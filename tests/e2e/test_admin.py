@@ -215,3 +215,17 @@ async def test_an_import_records_who_brought_it_in(emulator: BotApiEmulator, adm
     history = (await say(emulator, admin, "/history chronicles")).shown
     assert "en #2" in history
     assert "anna ✅" in history
+
+
+async def test_publish_refuses_a_related_slug_that_does_not_exist(
+    emulator: BotApiEmulator, admin_bot: TropaApp
+) -> None:
+    db = admin_bot.bot_data.db
+    assert db is not None
+    admin = emulator.user(user_id=ADMIN_ID, first_name="Anna", language_code="en")
+    found = await editorial.latest(db, "tvor", "en")
+    assert found is not None
+    await editorial.save_draft(db, variant(found[1], related=["no-such-thing"]), "anna", found[0])
+    reply = (await say(emulator, admin, "/publish tvor en")).shown
+    assert reply.startswith("Not published: fix these first.")
+    assert "no published item has the slug 'no-such-thing'" in reply
