@@ -16,6 +16,7 @@ from bot.i18n import Texts
 from bot.render import esc, item_html
 from storage import content
 from storage.content import Listed
+from storage.content_files import ContentItem
 
 
 @dataclass(frozen=True)
@@ -69,10 +70,16 @@ class Views:
             item = await content.get_published(self.db, section, slug, lang)
             if item is None:
                 return None
-            listed = await self.listing(section, lang)
-            position = next((i for i, row in enumerate(listed) if row.slug == slug), 0)
-            known = await content.titles(self.db, item.meta.related, lang)
-            related = [(known[s][0], s, known[s][1]) for s in item.meta.related if s in known]
-            markup = keyboards.item_view(self.texts, lang, section, position // keyboards.PAGE_SIZE, related)
-            self._views[key] = View(item_html(item, self.texts), markup)
+            self._views[key] = await self.render(item)
         return self._views[key]
+
+    async def render(self, item: ContentItem) -> View:
+        """Any revision of an item as readers see it (used uncached for an admin's preview of a draft)."""
+        listed = await self.listing(item.section, item.lang)
+        position = next((i for i, row in enumerate(listed) if row.slug == item.slug), 0)
+        known = await content.titles(self.db, item.meta.related, item.lang)
+        related = [(known[s][0], s, known[s][1]) for s in item.meta.related if s in known]
+        page = position // keyboards.PAGE_SIZE
+        return View(
+            item_html(item, self.texts), keyboards.item_view(self.texts, item.lang, item.section, page, related)
+        )

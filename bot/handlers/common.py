@@ -29,13 +29,14 @@ TAGS_RE = re.compile(r"<[^>]+>")
 
 
 async def reader_lang(update: Update, context: Context) -> str:
-    """The stored choice for this chat if any, else from Telegram's language_code."""
-    chat = update.effective_chat
-    if chat is not None:
-        stored = await prefs.get_lang(context.db, context.keys.lookup(chat.id))
+    """The stored choice for this chat (inline: the person's private chat), else Telegram's language_code."""
+    chat, user = update.effective_chat, update.effective_user
+    # Inline queries have no chat; the person's private chat with the bot has their user id.
+    chat_id = chat.id if chat is not None else (user.id if user is not None else None)
+    if chat_id is not None:
+        stored = await prefs.get_lang(context.db, context.keys.lookup(chat_id))
         if stored:
             return stored
-    user = update.effective_user
     return lang_from_code(user.language_code if user else None)
 
 

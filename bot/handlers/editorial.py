@@ -17,7 +17,7 @@ from bot.handlers.admin import admins, alias
 from bot.handlers.common import answer_query, reader_lang, respond, timed
 from bot.handlers.fallback import unknown_button
 from bot.i18n import LANGS
-from bot.render import esc, item_html
+from bot.render import esc
 from storage import content, editorial
 from storage.content_files import SLUG_RE
 
@@ -73,12 +73,8 @@ async def preview_command(update: Update, context: Context) -> None:
         return
     revision, item = found
     live = await content.get_published(context.db, item.section, slug, lang)
-    listed = await context.views.listing(item.section, lang)
-    position = next((i for i, row in enumerate(listed) if row.slug == slug), 0)
-    known = await content.titles(context.db, item.meta.related, lang)
-    related = [(known[s][0], s, known[s][1]) for s in item.meta.related if s in known]
-    markup = keyboards.item_view(context.texts, lang, item.section, position // keyboards.PAGE_SIZE, related)
-    await respond(update, context, item_html(item, context.texts), markup)
+    view = await context.views.render(item)
+    await respond(update, context, view.html, view.markup)
     state = "admin_state_live" if live == item else "admin_state_draft"
     admin_lang = await reader_lang(update, context)
     await say(

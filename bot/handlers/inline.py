@@ -8,10 +8,8 @@ from telegram.ext import Application, InlineQueryHandler
 
 from bot import keyboards
 from bot.context import Context
-from bot.handlers.common import NO_PREVIEW, timed
-from bot.i18n import lang_from_code
+from bot.handlers.common import NO_PREVIEW, reader_lang, timed
 from bot.render import esc, split_html
-from storage import prefs
 
 RESULTS = 10
 
@@ -22,9 +20,7 @@ async def inline_query(update: Update, context: Context) -> None:
     query = update.inline_query
     if query is None:
         return
-    lang = await prefs.get_lang(context.db, context.keys.lookup(query.from_user.id)) or lang_from_code(
-        query.from_user.language_code
-    )
+    lang = await reader_lang(update, context)
     t, bot = context.texts, context.services.bot_username
     text = query.query.strip()[:300]
     hits = await context.searcher.search(text, lang, RESULTS) if text else []

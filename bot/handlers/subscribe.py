@@ -145,7 +145,14 @@ async def unsubscribe_command(update: Update, context: Context) -> None:
     chat = update.effective_chat
     if chat is None:
         return
-    lang = await reader_lang(update, context)
+    await unsubscribe(update, context, await reader_lang(update, context))
+
+
+async def unsubscribe(update: Update, context: Context, lang: str) -> None:
+    """Delete this chat's subscription and say whether there was one."""
+    chat = update.effective_chat
+    if chat is None:
+        return
     removed = await subscribers.remove(context.db, context.keys.lookup(chat.id))
     await respond(update, context, esc(context.texts.get(lang, "unsubscribed" if removed else "not_subscribed")))
 
@@ -204,9 +211,8 @@ async def subscription_button(update: Update, context: Context) -> None:
         await answer_query(update, t.get(lang, notice))
         await show_settings(update, context, lang)
     elif step == "u" and not args:
-        removed = await subscribers.remove(context.db, context.keys.lookup(chat.id))
         await answer_query(update)
-        await respond(update, context, esc(t.get(lang, "unsubscribed" if removed else "not_subscribed")))
+        await unsubscribe(update, context, lang)
     elif step == "f" and not args:
         await answer_query(update)
         await forget_everything(update, context, lang)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.app import TropaApp
+from tests.e2e.conftest import press, say
 from tests.emulator import BotApiEmulator
 
 
@@ -40,3 +41,13 @@ async def test_empty_inline_query(emulator: BotApiEmulator, bot: TropaApp) -> No
     params = await answer(emulator, 5553003, "en", "")
     assert params["results"] in ([], "[]")
     await asyncio.sleep(0)
+
+
+async def test_inline_follows_the_language_chosen_in_the_bot(emulator: BotApiEmulator, bot: TropaApp) -> None:
+    user = emulator.user(user_id=5553004, first_name="Ира", language_code="ru")
+    chooser = await say(emulator, user, "/language")
+    await press(emulator, user, chooser, "l:en")
+    params = await answer(emulator, 5553004, "ru", "qqqzzzxx")
+    results = params["results"]
+    assert isinstance(results, list)
+    assert results[0]["title"] == "Nothing found"
