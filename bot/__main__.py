@@ -1,4 +1,4 @@
-"""The `tropa` command line: run, console, content check|import, keygen."""
+"""The `tropa` command line: run, console, content, keygen, digest, rotate-key, backup, restore, migrate, health."""
 
 from __future__ import annotations
 
@@ -6,11 +6,17 @@ import argparse
 import asyncio
 import base64
 import logging
+import secrets
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import setup_logging
+
+if TYPE_CHECKING:
+    from storage.backup import Summary
 
 log = logging.getLogger("tropa")
 
@@ -19,7 +25,7 @@ def parser() -> argparse.ArgumentParser:
     """Every subcommand and its options."""
     top = argparse.ArgumentParser(prog="tropa", description="Tropa: sourced answers for anti-war activists.")
     sub = top.add_subparsers(dest="command")
-    sub.add_parser("run", help="run the bot (long polling); the default")
+    sub.add_parser("run", help="run the bot (webhook when TROPA_WEBHOOK_URL is set, else long polling); the default")
     console = sub.add_parser("console", help="chat with the bot in this terminal: no token, no network")
     console.add_argument("--lang", choices=["ru", "en"], default=None, help="the Telegram language of the console user")
     content = sub.add_parser("content", help="check or import the content files")
@@ -29,13 +35,22 @@ def parser() -> argparse.ArgumentParser:
     imp = content_sub.add_parser("import", help="load the files into the database (idempotent)")
     imp.add_argument("--dir", default=None, help="content folder (default: TROPA_CONTENT_DIR or the bundled one)")
     imp.add_argument("--force", action="store_true", help="let files overwrite newer edits made in the database")
-    sub.add_parser("keygen", help="print a new TROPA_SECRET_KEY")
+    keygen = sub.add_parser("keygen", help="print a new TROPA_SECRET_KEY")
+    keygen.add_argument("--webhook", action="store_true", help="print a new TROPA_WEBHOOK_SECRET instead")
     digest = sub.add_parser("digest", help="digest delivery")
     digest_sub = digest.add_subparsers(dest="action", required=True)
     once = digest_sub.add_parser("run-once", help="one delivery cycle, then exit (for cron and tests)")
     once.add_argument("--force", action="store_true", help="everyone is due now")
     rotate = sub.add_parser("rotate-key", help="re-seal every subscriber under a new key")
     rotate.add_argument("--new-key", default=None, help="the new key (default: make one and print it)")
+    backup = sub.add_parser("backup", help="copy the database to PATH while the bot runs")
+    backup.add_argument("path", type=Path, help="the file to write (readable by its owner only)")
+    backup.add_argument("--force", action="store_true", help="replace PATH if it exists")
+    restore = sub.add_parser("restore", help="put a backup in place of TROPA_DB_PATH (stop the bot first)")
+    restore.add_argument("path", type=Path, help="the backup file")
+    restore.add_argument("--force", action="store_true", help="replace the database at TROPA_DB_PATH")
+    sub.add_parser("migrate", help="create TROPA_DB_PATH or bring its schema up to date")
+    sub.add_parser("health", help="exit 0 if the database opens and its schema is current; one line otherwise")
     return top
 
 
@@ -47,12 +62,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "keygen":
             from storage.crypto import new_master_key
 
-            print(base64.urlsafe_b64encode(new_master_key()).decode("ascii"))
+            # 32 random bytes either way; a webhook secret may only use A-Z a-z 0-9 _ -, so no padding.
+            made = secrets.token_urlsafe(32) if args.webhook else base64.urlsafe_b64encode(new_master_key()).decode()
+            print(made)
             return 0
         settings = load_settings()
         quiet_console = command == "console" and "log_level" not in settings.model_fields_set
         # In the console, event lines would interleave with the chat; they show only when asked for.
-        setup_logging("WARNING" if quiet_console else settings.log_level)
+        setup_logging("WARNING" if quiet_console else settings.log_level, secrets=settings.secret_values())
         if command == "content":
             return content_command(settings, args)
         if command == "digest":
@@ -63,6 +80,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.console import run_console
 
             return run_console(settings, args.lang)
+        if command in ("backup", "restore", "migrate", "health"):
+            return database_command(settings, args)
         return run(settings)
     except ConfigError as exc:
         print(f"tropa: {exc}", file=sys.stderr)
@@ -72,13 +91,68 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run(settings: Settings) -> int:
-    """Long polling until SIGINT or SIGTERM."""
-    from bot.app import build_application
+    """Take updates until SIGINT or SIGTERM, then stop gracefully and exit 0."""
+    from telegram.error import NetworkError
+
+    from bot.app import build_application, serve
 
     settings.key()  # fail fast, before any network
+    hook = settings.webhook()
     app = build_application(settings)
-    app.run_polling(allowed_updates=["message", "callback_query", "inline_query"])
+    try:
+        asyncio.run(serve(app, hook))
+    except NetworkError as exc:
+        # Not the operator's doing (no network yet, Telegram down): exit 1 so that a supervisor tries again.
+        print(f"tropa: could not reach Telegram at TROPA_API_BASE_URL ({exc.message})", file=sys.stderr)
+        return 1
     return 0
+
+
+def database_command(settings: Settings, args: argparse.Namespace) -> int:
+    """backup, restore, migrate and health: one line to say what happened or what is wrong."""
+    from storage.backup import BackupError
+
+    try:
+        line = asyncio.run(database_action(settings, args))
+    except BackupError as exc:
+        print(f"tropa: {exc}", file=sys.stderr)
+        return 1
+    print(line)
+    return 0
+
+
+async def database_action(settings: Settings, args: argparse.Namespace) -> str:
+    from storage import backup, subscribers
+    from storage.crypto import Keys
+    from storage.db import connect
+    from storage.migrate import latest_version, migrate
+
+    path = settings.db_path
+    keys = Keys.from_master(settings.key()) if settings.secret_key is not None else None
+    key_opens = (lambda db: subscribers.key_opens(db, keys)) if keys is not None else None
+    if args.command == "backup":
+        summary = await backup.backup(path, args.path, force=args.force)
+        return f"backed up {path} to {args.path}: {describe(summary)}"
+    if args.command == "restore":
+        summary, applied = await backup.restore(args.path, path, force=args.force, key_opens=key_opens)
+        upgraded = f", brought up to schema {latest_version()}" if applied else ""
+        return f"restored {args.path} to {path}: {describe(summary)}{upgraded}"
+    if args.command == "health":
+        return f"healthy: {describe(await backup.health(path, key_opens))}"
+    db = await connect(path)
+    try:
+        applied = await migrate(db)
+    finally:
+        await db.close()
+    return (
+        f"applied {', '.join(applied)}: schema {latest_version()}"
+        if applied
+        else f"schema {latest_version()}: up to date"
+    )
+
+
+def describe(summary: Summary) -> str:
+    return f"schema {summary.version}, {summary.items} items, {summary.subscribers} subscribers"
 
 
 def content_command(settings: Settings, args: argparse.Namespace) -> int:

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
+import signal
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from telegram import BotCommand, LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults, ExtBot
+from telegram.error import InvalidToken, TelegramError
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults, ExtBot, Updater
 from telegram.request import BaseRequest
 
-from bot.config import WRONG_KEY, ConfigError, Settings
+from bot.config import WRONG_KEY, ConfigError, Settings, Webhook
 from bot.context import Context, Services
 from bot.digest import Deliverer, make_bot
 from bot.handlers import register_all
@@ -45,6 +49,8 @@ COMMANDS = (
     "privacy",
     "about",
 )
+ALLOWED_UPDATES = ["message", "callback_query", "inline_query"]
+STOP_WITHIN = 9.0  # seconds from a stop signal to a closed database: Docker (and our unit) kill after 10
 TropaApp = Application[ExtBot[None], Context, dict[Any, Any], dict[Any, Any], Services, Any]
 
 
@@ -149,26 +155,99 @@ async def close_services(app: TropaApp) -> None:
         app.bot_data.db = None
 
 
+async def serve(app: TropaApp, hook: Webhook | None) -> None:
+    """Take updates (from the webhook when one is configured, else by long polling) until SIGINT or SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        async with webhook(app, hook) if hook is not None else polling(app):
+            log.info("event=serving mode=%s", "webhook" if hook is not None else "polling")
+            await stop.wait()
+            log.info("event=stopping")
+    except InvalidToken:
+        raise ConfigError(
+            "TROPA_BOT_TOKEN was refused by Telegram: it was revoked or mistyped; get the current one from @BotFather"
+        ) from None
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
+def polling(app: TropaApp, *, poll_timeout: int = 10) -> AbstractAsyncContextManager[TropaApp]:
+    """Run the Application with long polling inside an async block; leaving it stops gracefully."""
+    return serving(
+        app,
+        lambda updater: updater.start_polling(poll_interval=0, timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES),
+    )
+
+
+def webhook(app: TropaApp, hook: Webhook) -> AbstractAsyncContextManager[TropaApp]:
+    """Run the Application behind a webhook inside an async block: setWebhook, then listen on hook.listen:port.
+
+    python-telegram-bot's server answers 403 to a request without the right X-Telegram-Bot-Api-Secret-Token and
+    queues nothing from it.
+    """
+
+    async def start(updater: Updater) -> None:
+        try:
+            await updater.start_webhook(
+                listen=hook.listen,
+                port=hook.port,
+                url_path=re.escape(hook.path),  # the server matches the path as a regular expression
+                webhook_url=hook.url,
+                secret_token=hook.secret,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        except InvalidToken:
+            raise
+        except TelegramError as exc:
+            raise ConfigError(f"TROPA_WEBHOOK_URL was refused by Telegram: {exc.message}") from None
+        except OSError as exc:
+            raise ConfigError(
+                f"TROPA_PORT cannot be used: listening on {hook.listen} port {hook.port} failed ({exc.strerror})"
+            ) from None
+
+    return serving(app, start)
+
+
 @asynccontextmanager
-async def polling(app: TropaApp, *, poll_timeout: int = 10) -> AsyncIterator[TropaApp]:
-    """Run the Application with long polling inside an async block, the way run_polling would."""
+async def serving(app: TropaApp, start_updates: Callable[[Updater], Awaitable[object]]) -> AsyncIterator[TropaApp]:
+    """Initialize, open the services, start, take updates; on the way out stop gracefully and close everything."""
     await app.initialize()
     try:
         if app.post_init is not None:
             await app.post_init(app)
         await app.start()
-        assert app.updater is not None
-        await app.updater.start_polling(
-            poll_interval=0, timeout=poll_timeout, allowed_updates=["message", "callback_query", "inline_query"]
-        )
         try:
+            assert app.updater is not None
+            await start_updates(app.updater)
             yield app
         finally:
-            if app.updater.running:
-                await app.updater.stop()
-            if app.running:
-                await app.stop()
+            await stop_gracefully(app)
     finally:
         await app.shutdown()
         if app.post_shutdown is not None:
             await app.post_shutdown(app)
+
+
+async def stop_gracefully(app: TropaApp) -> None:
+    """Stop taking updates, let digest sends in flight finish (the rest stay due), answer what was already taken.
+
+    Bounded by STOP_WITHIN: whatever still runs then is abandoned, and post_shutdown closes the database.
+    """
+    started = time.perf_counter()
+    if app.updater is not None and app.updater.running:
+        await app.updater.stop()
+    services = app.bot_data
+    if services.announcing is not None:
+        services.announcing.set()
+    if services.deliverer is not None:
+        await services.deliverer.stop()
+    if app.running:
+        try:
+            await asyncio.wait_for(app.stop(), timeout=max(STOP_WITHIN - (time.perf_counter() - started), 0.5))
+        except TimeoutError:
+            log.warning("event=stop_timeout s=%.1f", STOP_WITHIN)
+    log.info("event=stopped ms=%.0f", (time.perf_counter() - started) * 1000)

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
+import os
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -14,6 +18,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,60}$")
 ALIAS_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,31}$")
+WEBHOOK_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
+WEBHOOK_PORTS = (443, 80, 88, 8443)  # the only ports Telegram delivers webhooks to
 
 
 class ConfigError(Exception):
@@ -39,6 +45,11 @@ class Settings(BaseSettings):
     quiet_hours: Annotated[tuple[int, int] | None, NoDecode] = None
     digest_interval: float = Field(default=60.0, gt=0, le=3600)
     digest_rate: float = Field(default=30.0, gt=0, le=1000)
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    listen: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    proxy_domain: str | None = None
 
     @field_validator("bot_token")
     @classmethod
@@ -83,6 +94,63 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL such as https://api.telegram.org/bot")
         return value
 
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme != "https" or not parts.hostname or parts.username or parts.password or parts.fragment:
+            raise ValueError(
+                "must be the public https:// address Telegram posts updates to, e.g. https://bot.example.org/telegram"
+            )
+        try:
+            port = parts.port
+        except ValueError:
+            port = -1
+        if port is not None and port not in WEBHOOK_PORTS:
+            raise ValueError("Telegram only delivers to ports 443, 80, 88 and 8443")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not WEBHOOK_SECRET_RE.fullmatch(value.get_secret_value()):
+            raise ValueError("must be 1 to 256 of A-Z, a-z, 0-9, _ and - (make one with `tropa keygen --webhook`)")
+        return value
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        try:
+            ipaddress.ip_address(value)
+        except ValueError:
+            raise ValueError("must be an IP address to listen on, such as 127.0.0.1 or 0.0.0.0") from None
+        return value
+
+    def webhook(self) -> Webhook | None:
+        """Webhook mode's settings when TROPA_WEBHOOK_URL is set (None: long polling), or a ConfigError."""
+        if self.webhook_url is None:
+            return None
+        if self.webhook_secret is None:
+            raise ConfigError(
+                "TROPA_WEBHOOK_SECRET is not set: webhook mode (TROPA_WEBHOOK_URL) needs one so that only Telegram "
+                "can post updates; make one with `tropa keygen --webhook`"
+            )
+        parts = urlsplit(self.webhook_url)
+        if self.proxy_domain and parts.hostname != self.proxy_domain.lower():
+            raise ConfigError(
+                "TROPA_WEBHOOK_URL must be on TROPA_PROXY_DOMAIN, the name the proxy gets a certificate for"
+            )
+        return Webhook(
+            self.webhook_url, parts.path or "/", self.webhook_secret.get_secret_value(), self.listen, self.port
+        )
+
+    def secret_values(self) -> list[str]:
+        """Every secret that is set, for the log filter to mask wherever it might turn up."""
+        secrets = (self.bot_token, self.secret_key, self.webhook_secret)
+        return [secret.get_secret_value() for secret in secrets if secret is not None]
+
     def token(self) -> str:
         """The bot token, or a ConfigError saying how to get one."""
         if self.bot_token is None:
@@ -104,6 +172,17 @@ class Settings(BaseSettings):
         if self.api_file_url:
             return self.api_file_url
         return self.api_base_url.removesuffix("/bot") + "/file/bot"
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """Where Telegram posts updates (url), and where the bot listens for them behind the proxy."""
+
+    url: str
+    path: str
+    secret: str = field(repr=False)
+    listen: str
+    port: int
 
 
 WRONG_KEY = (
@@ -155,7 +234,13 @@ def in_quiet_hours(window: tuple[int, int] | None, hour: int) -> bool:
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Build Settings, turning validation errors into one ConfigError line."""
+    """Build Settings, turning validation errors into one ConfigError line.
+
+    Under systemd, TROPA_* files in $CREDENTIALS_DIRECTORY (LoadCredential=) are read too, below the environment.
+    """
+    credentials = os.environ.get("CREDENTIALS_DIRECTORY")
+    if credentials and Path(credentials).is_dir() and "_secrets_dir" not in overrides:
+        overrides["_secrets_dir"] = credentials
     try:
         return Settings(**overrides)
     except ValidationError as exc:

@@ -41,6 +41,7 @@ LOOKBACK = 31 * 24 * 3600  # a first digest, or one after a long pause, lists at
 PACE = 0.98  # send at 98 % of the limit: Telegram counts sends as they arrive, and arrival times wander
 PAID_RATE = 1000.0  # Telegram's limit for sends with allow_paid_broadcast
 LATE_S = 0.007  # the rate limiter's bucket holds one send and 7 ms more (see make_bot)
+STOP_GRACE = 5.0  # seconds sends in flight get to finish once delivery is told to stop; the rest are cut short
 GONE = ("chat not found", "user is deactivated", "bot was blocked", "bot was kicked", "peer_id_invalid")
 
 
@@ -53,8 +54,10 @@ class Report:
     nothing_new: int = 0
     removed: int = 0
     failed: int = 0
+    left: int = 0  # not sent because delivery was stopping: still due, they go out on the next run
     seconds: float = 0.0
     skipped_quiet: bool = False
+    stopped: bool = False
 
 
 @dataclass
@@ -84,16 +87,22 @@ def compose(texts: Texts, lang: str, fresh: list[Fresh]) -> Digest:
     return Digest("\n".join(lines), InlineKeyboardMarkup(rows))
 
 
+class Stopped(Exception):
+    """Raised instead of a send the rate limiter was still holding when delivery was told to stop."""
+
+
 class PacedLimiter(AIORateLimiter):
     """AIORateLimiter with every send, paid broadcasts included, through one bucket of one send (and LATE_S more).
 
     PTB's own bucket for allow_paid_broadcast holds a second's worth (1,000 at once, then 1,000 a second) and takes
     no parameters; the flag is hidden from the limiter's view of the request only, the request still carries it.
+    Once stopped, a send whose turn comes raises Stopped instead of going out.
     """
 
     def __init__(self, rate: float) -> None:
         size = 1 + rate * LATE_S
         super().__init__(overall_max_rate=size, overall_time_period=size / rate, max_retries=5)
+        self.stopped = False
 
     async def process_request(
         self,
@@ -105,7 +114,13 @@ class PacedLimiter(AIORateLimiter):
         rate_limit_args: int | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         view = {key: value for key, value in data.items() if key != "allow_paid_broadcast"}
-        return await super().process_request(callback, args, kwargs, endpoint, view, rate_limit_args)
+
+        async def unless_stopped(*a: Any, **kw: Any) -> bool | dict[str, Any] | list[dict[str, Any]]:
+            if self.stopped:
+                raise Stopped
+            return await callback(*a, **kw)
+
+        return await super().process_request(unless_stopped, args, kwargs, endpoint, view, rate_limit_args)
 
 
 def make_bot(settings: Settings, request: BaseRequest | None = None) -> ExtBot[int]:
@@ -135,7 +150,9 @@ class Deliverer:
     keys: Keys
     texts: Texts
     settings: Settings
+    stopping: bool = False
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _work: asyncio.Task[None] | None = None
 
     async def run(self, *, force: bool = False, now: dt.datetime | None = None) -> Report:
         """Deliver every due digest; with force, everyone is due now."""
@@ -144,41 +161,84 @@ class Deliverer:
         if in_quiet_hours(self.settings.quiet_hours, moment.astimezone(dt.UTC).hour):
             report.skipped_quiet = True
             return report
-        if self._lock.locked():
+        if self._lock.locked() or self.stopping:
             return report
         async with self._lock:
             started = time.perf_counter()
-            stamp = int(moment.timestamp())
-            if force:
-                await subscribers.make_all_due(self.db, stamp)
-            fresh = {lang: await published_since(self.db, stamp - LOOKBACK, stamp, lang) for lang in ("ru", "en")}
-            async for batch in subscribers.due(self.db, self.keys, stamp):
-                await self._deliver_batch(batch, fresh, moment, report)
+            recorder = Recorder(self.db)
+            work = self._work = asyncio.create_task(self._deliver_due(moment, force, recorder, report))
+            try:
+                await work
+            except asyncio.CancelledError:
+                current = asyncio.current_task()
+                if not work.cancelled() or (current is not None and current.cancelling()):
+                    raise
+                # Cut short by stop(): whatever was in flight stays due (at most WINDOW of those went out).
+                report.stopped = True
+            finally:
+                self._work = None
+            await recorder.flush()
             report.seconds = time.perf_counter() - started
             if report.sent:
                 await usage.add(self.db, Counter(digest_sent=report.sent), usage.today(moment))
         log.info(
-            "event=digest_run due=%d sent=%d nothing_new=%d removed=%d failed=%d s=%.1f",
+            "event=digest_run due=%d sent=%d nothing_new=%d removed=%d failed=%d left=%d stopped=%d s=%.1f",
             report.due,
             report.sent,
             report.nothing_new,
             report.removed,
             report.failed,
+            report.left,
+            report.stopped or self.stopping,
             report.seconds,
         )
         return report
 
+    async def stop(self, grace: float = STOP_GRACE) -> None:
+        """Send nothing more; give the sends in flight up to grace seconds, then cut the run short.
+
+        What was not sent stays due for the next run. The run records what Telegram accepted before returning.
+        """
+        self.stopping = True
+        if isinstance(self.bot.rate_limiter, PacedLimiter):
+            self.bot.rate_limiter.stopped = True
+        work = self._work
+        if work is not None:
+            done, _ = await asyncio.wait({work}, timeout=grace)
+            if not done:
+                work.cancel()
+        async with self._lock:  # the run has recorded what it sent and let go
+            pass
+
+    async def _deliver_due(self, moment: dt.datetime, force: bool, recorder: Recorder, report: Report) -> None:
+        stamp = int(moment.timestamp())
+        if force:
+            await subscribers.make_all_due(self.db, stamp)
+        fresh = {lang: await published_since(self.db, stamp - LOOKBACK, stamp, lang) for lang in ("ru", "en")}
+        async for batch in subscribers.due(self.db, self.keys, stamp):
+            if self.stopping:
+                report.left += len(batch)
+                continue
+            await self._deliver_batch(batch, fresh, moment, recorder, report)
+
     async def _deliver_batch(
-        self, batch: list[Subscriber], fresh: dict[str, list[Fresh]], moment: dt.datetime, report: Report
+        self,
+        batch: list[Subscriber],
+        fresh: dict[str, list[Fresh]],
+        moment: dt.datetime,
+        recorder: Recorder,
+        report: Report,
     ) -> None:
         report.due += len(batch)
-        recorder = Recorder(self.db)
         gone: list[bytes] = []
         stamp = int(moment.timestamp())
         gate = asyncio.Semaphore(WINDOW)
 
         async def one(sub: Subscriber) -> None:
             async with gate:
+                if self.stopping:
+                    report.left += 1
+                    return
                 next_due = int(sub.schedule.next_after(moment).timestamp())
                 since = sub.last_digest if sub.last_digest is not None else stamp - period(sub)
                 wanted = set(topic_names(sub.schedule.topics))
@@ -196,6 +256,8 @@ class Deliverer:
                 elif outcome == "gone":
                     report.removed += 1
                     gone.append(sub.lookup)
+                elif outcome == "left":
+                    report.left += 1
                 else:
                     report.failed += 1
 
@@ -222,7 +284,7 @@ class Deliverer:
         async def one(sub: Subscriber) -> None:
             nonlocal last
             async with gate:
-                if cancelled():
+                if cancelled() or self.stopping:
                     return
                 outcome = await self._send(sub, digest)
                 if outcome == "sent":
@@ -230,6 +292,8 @@ class Deliverer:
                 elif outcome == "gone":
                     report.removed += 1
                     gone.append(sub.lookup)
+                elif outcome == "left":
+                    report.left += 1
                 else:
                     report.failed += 1
                 if time.perf_counter() - last >= 1.0:
@@ -239,7 +303,7 @@ class Deliverer:
         async for batch in subscribers.with_topic(self.db, self.keys, "announcements"):
             report.due += len(batch)
             await asyncio.gather(*(one(sub) for sub in batch))
-            if cancelled():
+            if cancelled() or self.stopping:
                 break
         await subscribers.remove_many(self.db, gone)
         report.seconds = time.perf_counter() - started
@@ -253,7 +317,10 @@ class Deliverer:
         return report
 
     async def _send(self, sub: Subscriber, digest: Digest) -> str:
-        """Send one digest: 'sent', 'gone' (blocked or no such chat: remove them) or 'failed' (try next run)."""
+        """Send one digest: 'sent', 'gone' (blocked or no such chat: remove them), 'failed' (try next run) or 'left'.
+
+        'left': delivery is stopping and the send never went out.
+        """
         for attempt, pause in enumerate((*RETRIES, None)):
             try:
                 await self.bot.send_message(
@@ -266,6 +333,8 @@ class Deliverer:
                     allow_paid_broadcast=self.settings.paid_broadcast or None,
                 )
                 return "sent"
+            except Stopped:
+                return "left"
             except Forbidden:
                 return "gone"
             except BadRequest as exc:
@@ -277,7 +346,7 @@ class Deliverer:
                 # The rate limiter already waited and retried; Telegram still says wait: leave it for the next run.
                 return "failed"
             except (TimedOut, NetworkError):
-                if pause is None:
+                if pause is None or self.stopping:
                     return "failed"
                 log.debug("event=digest_retry attempt=%d", attempt + 1)
                 await asyncio.sleep(pause)
