@@ -132,3 +132,28 @@ def test_redact(text: str, expected: str) -> None:
 
 def test_an_id_at_the_end_of_a_sentence_is_masked() -> None:
     assert CHAT_ID not in redact(f"Message to chat {CHAT_ID}.")
+
+
+def test_exact_secrets_are_masked_wherever_they_appear() -> None:
+    out = io.StringIO()
+    setup_logging("DEBUG", stream=out, secrets=["hook-Secret_42", "c2VjcmV0LWtleQ=="])
+    logging.getLogger("tropa").warning("header was hook-Secret_42, key c2VjcmV0LWtleQ==, not hook-Secret_421")
+    assert "header was <secret>, key <secret>, not hook-Secret_421" in out.getvalue()
+
+
+def test_library_records_keep_plain_values_only(stream: io.StringIO) -> None:
+    update = {"update_id": 5, "message": {"from": {"first_name": "Ksenofontiya"}, "text": "my secret plans"}}
+    logging.getLogger("telegram.ext.Updater").critical(
+        "Received data was *not* processed! Received data was: %r", update
+    )
+    logging.getLogger("tornado.general").error("%s from %s: %r", "refused", "proxy", ["Ksenofontiya"])
+    written = stream.getvalue()
+    assert "Ksenofontiya" not in written
+    assert "my secret plans" not in written
+    assert "Received data was: {'update_id': 5, 'message': '<data>'}" in written
+    assert "refused from proxy: '<data>'" in written
+
+
+def test_our_own_records_are_not_rewritten_that_way(stream: io.StringIO) -> None:
+    logging.getLogger("tropa").info("event=x counts=%s", {"sent": 3})
+    assert "event=x counts={'sent': 3}" in stream.getvalue()

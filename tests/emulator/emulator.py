@@ -15,6 +15,7 @@ from .html_entities import utf16_len
 from .server import ApiServer
 from .state import JSON, Chat, EmulatorState, FakeUser, Msg, PendingQuery, Req, StoredFile
 from .validate import CANONICAL
+from .webhook import REGISTERED, Delivery, WebhookPusher
 
 DEFAULT_TOKEN = "123456789:AAtest-token-for-the-emulator-only_x"
 _COMMAND_RE = re.compile(r"/[A-Za-z0-9_]{1,64}(@[A-Za-z0-9_]{3,32})?")
@@ -40,6 +41,7 @@ class BotApiEmulator:
         self.state.updates.next_id = first_update_id
         self.state.updates.last_pushed = self.state.updates.handled_upto = first_update_id - 1
         self.server = ApiServer(token, self.state)
+        self.webhook_pusher = WebhookPusher(self.state)
         self._query_ids: dict[int, str] = {}
 
     async def start(self) -> None:
@@ -47,7 +49,8 @@ class BotApiEmulator:
         await self.server.start()
 
     async def stop(self) -> None:
-        """Answer pending long-polls and shut the server down."""
+        """Stop webhook deliveries, answer pending long-polls and shut the server down."""
+        await self.webhook_pusher.stop()
         await self.server.stop()
 
     async def __aenter__(self) -> BotApiEmulator:
@@ -244,17 +247,18 @@ class BotApiEmulator:
         """Wait until every pushed update was fetched and the bot made no request for `quiet` seconds."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        server, updates = self.server, self.state.updates
+        server, updates, pusher = self.server, self.state.updates, self.webhook_pusher
         unblocked_at = 0.0
         while True:
             now = time.monotonic()
-            silent_for = now - max(server.last_activity, unblocked_at)
-            if updates.all_fetched and server.in_flight == 0 and silent_for >= quiet:
+            silent_for = now - max(server.last_activity, pusher.last_activity, unblocked_at)
+            in_flight = server.in_flight + pusher.in_flight
+            if updates.all_fetched and in_flight == 0 and silent_for >= quiet:
                 return
             if loop.time() >= deadline:
                 raise TimeoutError(
                     f"emulator not idle after {timeout}s: {updates.last_pushed - updates.handled_upto} updates "
-                    f"not fetched, {server.in_flight} requests in flight, last request {silent_for:.3f}s ago"
+                    f"not fetched, {in_flight} requests in flight, last request {silent_for:.3f}s ago"
                 )
             step = min(max(quiet - silent_for, 0.002), 0.02)
             await asyncio.sleep(step)
@@ -356,6 +360,29 @@ class BotApiEmulator:
     def webhook(self) -> JSON | None:
         """The webhook set by setWebhook, if any."""
         return self.state.webhook
+
+    def route_webhook(self, address: str) -> None:
+        """Deliver updates to the webhook: requests to its https URL reach http://127.0.0.1:PORT (the proxy's job)."""
+        self.webhook_pusher.set_route(address)
+
+    def forge_webhook_secret(self, secret: str | None = REGISTERED) -> None:
+        """Send this X-Telegram-Bot-Api-Secret-Token from now on (None: none at all; default: the registered one)."""
+        self.webhook_pusher.secret = secret
+
+    @property
+    def webhook_deliveries(self) -> list[Delivery]:
+        """Every POST made to the webhook, in order, with the answer."""
+        return self.webhook_pusher.deliveries
+
+    async def post_to_webhook(self, update: JSON, secret: str | None) -> int | None:
+        """POST an update straight to the routed webhook, bypassing the queue, as a stranger who found the URL would.
+
+        Returns the HTTP status (None if nothing answered).
+        """
+        hook = self.state.webhook
+        if hook is None or self.webhook_pusher.route is None:
+            raise LookupError("no webhook is set and routed")
+        return await self.webhook_pusher.post(update, secret, self.webhook_pusher.target(hook))
 
     def file_bytes(self, file_id: str) -> bytes:
         """Bytes of an uploaded file."""
