@@ -217,6 +217,7 @@ class Deliverer:
         fresh = {lang: await published_since(self.db, stamp - LOOKBACK, stamp, lang) for lang in ("ru", "en")}
         async for batch in subscribers.due(self.db, self.keys, stamp):
             if self.stopping:
+                report.due += len(batch)
                 report.left += len(batch)
                 continue
             await self._deliver_batch(batch, fresh, moment, recorder, report)

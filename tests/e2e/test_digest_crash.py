@@ -9,15 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.config import REPO_ROOT, decode_key
+from bot.config import REPO_ROOT
 from bot.digest import WINDOW
-from storage import content
-from storage.content_files import load_tree
-from storage.crypto import Keys
-from storage.db import connect
-from storage.migrate import migrate
 from tests.e2e.conftest import KEY, TOKEN
-from tests.e2e.digest_setup import add_subscribers, delivered
+from tests.e2e.digest_setup import delivered, subscribed_database
 from tests.emulator import BotApiEmulator
 
 SUBSCRIBERS = 2000
@@ -44,15 +39,8 @@ def run_once(emu: BotApiEmulator, db_path: Path, *extra: str, capture: bool = Tr
 
 async def test_a_killed_run_loses_no_one(emulator: BotApiEmulator, tmp_path: Path) -> None:
     db_path = tmp_path / "crash.sqlite3"
-    db = await connect(db_path)
-    try:
-        await migrate(db)
-        items, _ = load_tree(REPO_ROOT / "tests" / "fixtures" / "content")
-        await content.import_items(db, items)
-        ids = [8100000 + n for n in range(SUBSCRIBERS)]
-        await add_subscribers(db, Keys.from_master(decode_key(KEY)), emulator, ids)
-    finally:
-        await db.close()
+    ids = [8100000 + n for n in range(SUBSCRIBERS)]
+    await subscribed_database(db_path, emulator, ids)
 
     first = run_once(emulator, db_path, "--force", capture=False)
     await emulator.wait_for(lambda: sum(delivered(emulator).values()) >= 600, timeout=120)
