@@ -16,8 +16,10 @@ from pathlib import Path
 
 import aiosqlite
 
+from storage import migrate as schema
 from storage.db import connect
-from storage.migrate import current_version, latest_version, migrate, migrations, split_statements
+
+KeyCheck = Callable[[aiosqlite.Connection], Awaitable[bool]]  # does the key open this database's subscribers?
 
 
 class BackupError(Exception):
@@ -37,9 +39,9 @@ def expected_tables(version: int) -> set[str]:
     """The tables a database at this schema version has, derived from the migrations that ship."""
     db = sqlite3.connect(":memory:")
     try:
-        for migration in migrations():
+        for migration in schema.migrations():
             if migration.version <= version:
-                for statement in split_statements(migration.sql):
+                for statement in schema.split_statements(migration.sql):
                     db.execute(statement)
         return {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     finally:
@@ -68,7 +70,7 @@ async def inspect(path: Path) -> Summary:
 
 async def check(db: aiosqlite.Connection, path: Path) -> Summary:
     """inspect() on an open connection."""
-    version, latest = await current_version(db), latest_version()
+    version, latest = await schema.current_version(db), schema.latest_version()
     if version > latest:
         raise BackupError(
             f"{path}: schema version {version} is newer than this Tropa knows ({latest}): upgrade Tropa first"
@@ -92,13 +94,12 @@ async def count(db: aiosqlite.Connection, sql: str) -> int:
     return int(row[0]) if row else 0
 
 
-async def health(path: Path, key_opens: Callable[[aiosqlite.Connection], Awaitable[bool]] | None = None) -> Summary:
+async def health(path: Path, key_opens: KeyCheck | None = None) -> Summary:
     """The database opens, is intact, its schema is current and (if given) the key opens its subscribers."""
     summary = await inspect(path)
-    if summary.version != latest_version():
-        raise BackupError(
-            f"{path}: schema version {summary.version}, this Tropa expects {latest_version()}: run `tropa migrate`"
-        )
+    latest = schema.latest_version()
+    if summary.version != latest:
+        raise BackupError(f"{path}: schema version {summary.version}, this Tropa expects {latest}: run `tropa migrate`")
     if key_opens is not None:
         db = await open_existing(path)
         try:
@@ -127,7 +128,7 @@ async def restore(
     db_path: Path,
     *,
     force: bool = False,
-    key_opens: Callable[[aiosqlite.Connection], Awaitable[bool]] | None = None,
+    key_opens: KeyCheck | None = None,
 ) -> tuple[Summary, list[str]]:
     """Put a checked backup in place of db_path, migrated to the current schema; the bot must be stopped.
 
@@ -199,7 +200,7 @@ async def write_copy(source: aiosqlite.Connection, dest: Path, *, force: bool, u
         copy = await connect(temp)  # WAL and secure_delete, as every connection to a Tropa database
         try:
             if upgrade:
-                applied = await migrate(copy)
+                applied = await schema.migrate(copy)
             await check(copy, dest)
         finally:
             await copy.close()
