@@ -215,7 +215,14 @@ def webhook(app: TropaApp, hook: Webhook) -> AbstractAsyncContextManager[TropaAp
 @asynccontextmanager
 async def serving(app: TropaApp, start_updates: Callable[[Updater], Awaitable[object]]) -> AsyncIterator[TropaApp]:
     """Initialize, open the services, start, take updates; on the way out stop gracefully and close everything."""
-    await app.initialize()
+    try:
+        await app.initialize()
+    except BaseException:
+        # A getMe that fails (a revoked token) leaves the bot uninitialized with its transports open, and
+        # python-telegram-bot's shutdown skips an uninitialized bot.
+        for request in app.bot._request:
+            await request.shutdown()
+        raise
     try:
         if app.post_init is not None:
             await app.post_init(app)

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import datetime as dt
 import os
+import socket
 import sys
 from pathlib import Path
 
@@ -53,3 +54,64 @@ async def test_a_wrong_key_stops_start_up(emulator: BotApiEmulator, tmp_path: Pa
     assert process.returncode == 2, err.decode()
     assert lines[-1].startswith("tropa: TROPA_SECRET_KEY does not open the subscribers")
     assert "Traceback" not in err.decode()
+
+
+async def run_until_exit(env: dict[str, str]) -> tuple[int | None, str]:
+    """`tropa run` with exactly these TROPA_* variables; its exit code and stderr."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("TROPA_")}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        env={**clean, **env},
+        cwd=REPO_ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    return process.returncode, err.decode()
+
+
+def base_env(emulator: BotApiEmulator, tmp_path: Path) -> dict[str, str]:
+    return {
+        "TROPA_BOT_TOKEN": TOKEN,
+        "TROPA_API_BASE_URL": emulator.base_url,
+        "TROPA_DB_PATH": str(tmp_path / "t.sqlite3"),
+        "TROPA_SECRET_KEY": base64.urlsafe_b64encode(bytes(32)).decode(),
+    }
+
+
+async def test_a_revoked_token_stops_start_up_with_one_line(emulator: BotApiEmulator, tmp_path: Path) -> None:
+    env = {**base_env(emulator, tmp_path), "TROPA_BOT_TOKEN": "123456789:AArevoked-token-that-telegram-refuses"}
+    code, err = await run_until_exit(env)
+    assert code == 2, err
+    (line,) = err.splitlines()
+    assert line.startswith("tropa: TROPA_BOT_TOKEN was refused by Telegram: it was revoked or mistyped; ")
+
+
+async def test_a_webhook_port_in_use_stops_start_up_with_one_line(emulator: BotApiEmulator, tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {
+            **base_env(emulator, tmp_path),
+            "TROPA_WEBHOOK_URL": "https://tropa.example.org/hook",
+            "TROPA_WEBHOOK_SECRET": "s3cr3t-for-the-test",
+            "TROPA_PORT": str(port),
+            "TROPA_LOG_LEVEL": "WARNING",
+        }
+        code, err = await run_until_exit(env)
+    assert code == 2, err
+    (line,) = err.splitlines()
+    assert line.startswith(f"tropa: TROPA_PORT cannot be used: listening on 127.0.0.1 port {port} failed (")
+    assert "s3cr3t-for-the-test" not in err
+
+
+async def test_webhook_mode_without_a_secret_stops_before_any_network(emulator: BotApiEmulator, tmp_path: Path) -> None:
+    env = {**base_env(emulator, tmp_path), "TROPA_WEBHOOK_URL": "https://tropa.example.org/hook"}
+    code, err = await run_until_exit(env)
+    assert code == 2
+    assert err.startswith("tropa: TROPA_WEBHOOK_SECRET is not set: ")
+    assert emulator.requests == []
