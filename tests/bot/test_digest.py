@@ -1,0 +1,123 @@
+"""Digest pieces without the network: the prepared parameters and the window that delivery runs in."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.digest import SHOWN, WINDOW, Report, compose, in_window
+from bot.i18n import Texts
+from storage.content import Fresh
+from storage.subscribers import ALL_TOPICS, Schedule, Subscriber
+
+
+def fresh(count: int) -> list[Fresh]:
+    return [Fresh("tactics", f"item-{n}", f"Title {n}", f"Summary {n}", 1_000 + n) for n in range(count)]
+
+
+def test_params_are_json_ready_and_paid_only_when_asked(texts: Texts) -> None:
+    digest = compose(texts, "en", fresh(3))
+    free, paid = digest.params(paid=False), digest.params(paid=True)
+    assert digest.markup is not None
+    assert json.loads(json.dumps(free))["reply_markup"] == digest.markup.to_dict()
+    assert free["text"] == digest.html
+    assert free["parse_mode"] == "HTML"
+    assert free["link_preview_options"] == {"is_disabled": True}
+    assert "allow_paid_broadcast" not in free
+    assert paid["allow_paid_broadcast"] is True
+    assert "chat_id" not in free  # the one thing that differs per recipient is added per send
+
+
+def test_params_without_buttons_have_no_markup(texts: Texts) -> None:
+    digest = compose(texts, "ru", fresh(2))
+    bare = type(digest)(digest.html, None)
+    assert "reply_markup" not in bare.params(paid=False)
+
+
+def test_compose_caps_the_list(texts: Texts) -> None:
+    digest = compose(texts, "en", fresh(SHOWN + 5))
+    assert digest.markup is not None
+    data = [str(row[0].callback_data) for row in digest.markup.inline_keyboard]
+    assert len([d for d in data if d.startswith("v:")]) == SHOWN
+    assert "5" in digest.html
+
+
+def people(count: int) -> list[Subscriber]:
+    schedule = Schedule(ALL_TOPICS, "daily", None, 0)
+    return [Subscriber(n.to_bytes(4, "big"), n, schedule, "en", False, 0, None) for n in range(count)]
+
+
+async def batches(subs: list[Subscriber], size: int, pause: float = 0.0) -> AsyncIterator[list[Subscriber]]:
+    for start in range(0, len(subs), size):
+        await asyncio.sleep(pause)
+        yield subs[start : start + size]
+
+
+async def test_every_subscriber_once_never_more_than_the_window_at_once() -> None:
+    subs = people(WINDOW * 7 + 3)
+    seen: list[int] = []
+    busy = peak = 0
+
+    async def handle(sub: Subscriber) -> None:
+        nonlocal busy, peak
+        busy += 1
+        peak = max(peak, busy)
+        await asyncio.sleep(0.001)
+        seen.append(sub.chat_id)
+        busy -= 1
+
+    report = Report()
+    await in_window(batches(subs, 50), handle, report)
+    assert sorted(seen) == [s.chat_id for s in subs]
+    assert report.due == len(subs)
+    assert peak == WINDOW
+
+
+async def test_the_next_batch_is_read_while_the_window_is_busy() -> None:
+    """Sends of one batch are still in flight when the next batch arrives: no drain at the boundary."""
+    size = WINDOW + WINDOW // 2
+    subs = people(size * 4)
+    in_flight_at_read: list[int] = []
+    busy = 0
+
+    async def source() -> AsyncIterator[list[Subscriber]]:
+        for start in range(0, len(subs), size):
+            in_flight_at_read.append(busy)
+            yield subs[start : start + size]
+
+    async def handle(sub: Subscriber) -> None:
+        nonlocal busy
+        busy += 1
+        await asyncio.sleep(0.01)
+        busy -= 1
+
+    await in_window(source(), handle, Report())
+    assert in_flight_at_read == [0, WINDOW, WINDOW, WINDOW]
+
+
+async def test_a_failing_handler_stops_the_run_instead_of_hanging() -> None:
+    subs = people(WINDOW * 3)
+
+    async def handle(sub: Subscriber) -> None:
+        if sub.chat_id == 5:
+            raise RuntimeError("disk full")
+        await asyncio.sleep(0.001)
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        await asyncio.wait_for(in_window(batches(subs, 40), handle, Report()), timeout=5)
+
+
+async def test_stop_ends_after_the_current_batch() -> None:
+    subs = people(200)
+    handled: list[int] = []
+
+    async def handle(sub: Subscriber) -> None:
+        handled.append(sub.chat_id)
+
+    report = Report()
+    await in_window(batches(subs, 50), handle, report, stop=lambda: True)
+    assert report.due == 50
+    assert len(handled) == 50
