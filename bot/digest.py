@@ -39,6 +39,7 @@ SHOWN = 8  # items listed in one digest; the rest are counted, with the sections
 WINDOW = 64  # sends in flight at once; the rate limiter paces them
 CACHED = 1024  # composed digests (and next slots) kept during a run: subscribers share a few of each
 GONE_BATCH = 500  # chats that are gone, deleted together
+FLUSH_S = 0.01  # a finished delivery waits this long for others to share its commit
 RETRIES = (0.5, 1.0, 2.0, 4.0)  # backoff for 5xx answers and timeouts
 LOOKBACK = 31 * 24 * 3600  # a first digest, or one after a long pause, lists at most a month
 PACE = 0.98  # send at 98 % of the limit: Telegram counts sends as they arrive, and arrival times wander
@@ -301,8 +302,10 @@ class Deliverer:
 
 
 class Recorder:
-    """Group commit of finished deliveries: whoever gets the lock writes everything waiting, in one transaction.
+    """Group commit of finished deliveries: rows are written together, FLUSH_S after the first of them waits.
 
+    A commit per send would cost a trip to the database thread and a transaction for every message; a sender
+    waits a few milliseconds instead, holding its window slot, so the bound on doubles after a crash stays WINDOW.
     Chats that are gone are deleted a few hundred at a time (each deletion checkpoints the WAL) and at close.
     """
 
@@ -311,6 +314,8 @@ class Recorder:
         self.pending: list[tuple[bytes, int, int | None]] = []
         self.gone: list[bytes] = []
         self.lock = asyncio.Lock()
+        self.next: asyncio.Future[None] | None = None  # resolves when the rows queued so far are committed
+        self.flushes: set[asyncio.Task[None]] = set()
 
     def add(self, entry: tuple[bytes, int, int | None]) -> None:
         """Queue a row whose delivery sent nothing: no hurry, nothing can be doubled."""
@@ -321,13 +326,29 @@ class Recorder:
         self.gone.append(lookup)
 
     async def record(self, entry: tuple[bytes, int, int | None]) -> None:
-        """Queue a row and return once it is committed (by this call or one that took it along)."""
+        """Queue a row and return once it is committed, together with the others queued meanwhile."""
         self.pending.append(entry)
-        await self.flush()
+        if self.next is None:
+            self.next = asyncio.get_running_loop().create_future()
+            task = asyncio.create_task(self._flush_soon(self.next))
+            self.flushes.add(task)
+            task.add_done_callback(self.flushes.discard)
+        # Shielded: a sender cancelled while waiting must not cancel the commit the others wait for.
+        await asyncio.shield(self.next)
+
+    async def _flush_soon(self, done: asyncio.Future[None]) -> None:
+        await asyncio.sleep(FLUSH_S)
+        try:
+            await self.flush()
+        except Exception as exc:
+            done.set_exception(exc)
+        else:
+            done.set_result(None)
 
     async def flush(self, *, final: bool = False) -> None:
         """Write everything queued so far; the deletions once there are GONE_BATCH of them, or at the end."""
         async with self.lock:
+            self.next = None
             if self.pending:
                 chunk, self.pending = self.pending, []
                 await subscribers.mark_done(self.db, chunk)
@@ -336,7 +357,8 @@ class Recorder:
                 await subscribers.remove_many(self.db, gone)
 
     async def close(self) -> None:
-        """Write what is left, deletions included."""
+        """Wait for the commits under way, then write what is left, deletions included."""
+        await asyncio.gather(*self.flushes, return_exceptions=True)
         await self.flush(final=True)
 
 
