@@ -1,16 +1,22 @@
-"""Digest pieces without the network: the prepared parameters and the window that delivery runs in."""
+"""Digest pieces without the network: prepared parameters, the window delivery runs in, group commits."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 
+import aiosqlite
 import pytest
 
-from bot.digest import SHOWN, WINDOW, Report, compose, in_window
+from bot.digest import SHOWN, WINDOW, Recorder, Report, compose, in_window
 from bot.i18n import Texts
+from storage import subscribers
 from storage.content import Fresh
+from storage.crypto import Keys
+from storage.db import connect
+from storage.migrate import migrate
 from storage.subscribers import ALL_TOPICS, Schedule, Subscriber
 
 
@@ -121,3 +127,62 @@ async def test_stop_ends_after_the_current_batch() -> None:
     await in_window(batches(subs, 50), handle, report, stop=lambda: True)
     assert report.due == 50
     assert len(handled) == 50
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[aiosqlite.Connection]:
+    """A migrated database with ten subscribers, all due at 0."""
+    connection = await connect(tmp_path / "tropa.sqlite3")
+    try:
+        await migrate(connection)
+        keys = Keys.from_master(bytes(32))
+        await connection.executemany(
+            "INSERT INTO subscribers (lookup, sealed, topics, rhythm, weekday, hour, lang, sound, next_due,"
+            " last_digest) VALUES (?, ?, ?, 'daily', NULL, 0, 'en', 0, 0, NULL)",
+            [(bytes([n]) * 32, keys.seal(n), ALL_TOPICS) for n in range(10)],
+        )
+        await connection.commit()
+        yield connection
+    finally:
+        await connection.close()
+
+
+async def next_due(db: aiosqlite.Connection) -> dict[bytes, int]:
+    async with db.execute("SELECT lookup, next_due FROM subscribers") as cursor:
+        return {bytes(row[0]): row[1] for row in await cursor.fetchall()}
+
+
+async def test_recorded_rows_share_a_commit_and_are_written_when_record_returns(
+    db: aiosqlite.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recorder = Recorder(db)
+    commits = 0
+    real = subscribers.mark_done
+
+    async def counting(connection: aiosqlite.Connection, done: list[tuple[bytes, int, int | None]]) -> None:
+        nonlocal commits
+        commits += 1
+        await real(connection, done)
+
+    async def sender(n: int) -> None:
+        await recorder.record((bytes([n]) * 32, 100 + n, 50))
+        assert (await next_due(db))[bytes([n]) * 32] == 100 + n  # committed before the slot is given back
+
+    monkeypatch.setattr(subscribers, "mark_done", counting)
+    await asyncio.gather(*(sender(n) for n in range(8)))
+    recorder.add((bytes([8]) * 32, 200, None))
+    recorder.remove(bytes([9]) * 32)
+    await recorder.close()
+    assert commits == 2  # the eight senders together, then what close() found
+    rows = await next_due(db)
+    assert rows[bytes([8]) * 32] == 200
+    assert bytes([9]) * 32 not in rows
+
+
+async def test_a_failed_commit_reaches_every_sender_waiting_on_it(db: aiosqlite.Connection) -> None:
+    recorder = Recorder(db)
+    await db.execute("DROP TABLE subscribers")
+    results = await asyncio.gather(
+        *(recorder.record((bytes([n]) * 32, 1, 1)) for n in range(3)), return_exceptions=True
+    )
+    assert all(isinstance(r, aiosqlite.OperationalError) for r in results), results
