@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import gc
 import logging
 import secrets
 import sys
@@ -99,6 +100,9 @@ def run(settings: Settings) -> int:
     settings.key()  # fail fast, before any network
     hook = settings.webhook()
     app = build_application(settings)
+    # What is loaded by now lives as long as the process. Out of the collector's sight, a full collection takes
+    # microseconds instead of some 30 ms, a stall that would cost 30 sends of a paid broadcast.
+    gc.freeze()
     try:
         asyncio.run(serve(app, hook))
     except NetworkError as exc:
@@ -216,6 +220,7 @@ async def digest_once(settings: Settings, *, force: bool) -> int:
         if not await subscribers.key_opens(db, keys):
             raise ConfigError(WRONG_KEY)
         await bot.initialize()
+        gc.freeze()  # see run()
         report = await Deliverer(db, bot, keys, Texts.load(), settings).run(force=force)
     finally:
         await bot.shutdown()
