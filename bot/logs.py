@@ -16,6 +16,7 @@ FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # A library record may carry a whole object as an argument: python-telegram-bot logs the raw update it could not
 # parse at CRITICAL, names and message texts included. Only plain values survive into library lines.
 PLAIN = (str, int, float, type(None), BaseException)
+SHORT_SECRET = 12  # secrets shorter than this are masked only as whole words
 
 
 def redact(text: str, secrets: re.Pattern[str] | None = None) -> str:
@@ -26,9 +27,17 @@ def redact(text: str, secrets: re.Pattern[str] | None = None) -> str:
 
 
 def secrets_pattern(secrets: Iterable[str]) -> re.Pattern[str] | None:
-    """One pattern for the exact secrets (the webhook secret, the key), matched as whole words."""
-    alternatives = "|".join(re.escape(s) for s in sorted(set(secrets), key=len, reverse=True) if s)
-    return re.compile(rf"(?<![A-Za-z0-9_=-])(?:{alternatives})(?![A-Za-z0-9_=-])") if alternatives else None
+    """One pattern for the exact secrets (the webhook secret, the key): anywhere, or as whole words if short.
+
+    A webhook secret may be a single character; masking every "a" in every line would hide the log, not the secret.
+    """
+    ordered = sorted({s for s in secrets if s}, key=len, reverse=True)
+    long = [re.escape(s) for s in ordered if len(s) >= SHORT_SECRET]
+    short = [re.escape(s) for s in ordered if len(s) < SHORT_SECRET]
+    parts = ["|".join(long)] if long else []
+    if short:
+        parts.append(rf"(?<![A-Za-z0-9_-])(?:{'|'.join(short)})(?![A-Za-z0-9_-])")
+    return re.compile("|".join(parts)) if parts else None
 
 
 def plain_only(args: tuple[object, ...] | Mapping[str, object] | None) -> tuple[object, ...] | dict[str, object] | None:

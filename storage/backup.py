@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import secrets
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,44 +49,45 @@ def expected_tables(version: int) -> set[str]:
         db.close()
 
 
-async def open_existing(path: Path) -> aiosqlite.Connection:
-    """Open a database file that must already exist (connect() would create one)."""
+@asynccontextmanager
+async def existing(path: Path) -> AsyncIterator[aiosqlite.Connection]:
+    """A connection to a database file that must already exist (connect() would create one)."""
     require_file(path)
     db = await aiosqlite.connect(str(path))
-    db.row_factory = aiosqlite.Row
-    await db.execute("PRAGMA busy_timeout=5000")
-    return db
-
-
-async def inspect(path: Path) -> Summary:
-    """Check that a file is an intact Tropa database of a schema version this code knows; count what it holds."""
-    db = await open_existing(path)
     try:
-        return await check(db, path)
-    except sqlite3.DatabaseError as exc:
-        raise BackupError(f"{path}: not a SQLite database ({exc})") from None
+        await db.execute("PRAGMA busy_timeout=5000")
+        yield db
     finally:
         await db.close()
 
 
+async def inspect(path: Path) -> Summary:
+    """Check that a file is an intact Tropa database of a schema version this code knows; count what it holds."""
+    async with existing(path) as db:
+        return await check(db, path)
+
+
 async def check(db: aiosqlite.Connection, path: Path) -> Summary:
     """inspect() on an open connection."""
-    version, latest = await schema.current_version(db), schema.latest_version()
+    try:
+        version, latest = await schema.current_version(db), schema.latest_version()
+        async with db.execute("SELECT name FROM sqlite_master WHERE type = 'table'") as cursor:
+            tables = {row[0] for row in await cursor.fetchall()}
+        async with db.execute("PRAGMA quick_check") as cursor:
+            verdict = [row[0] for row in await cursor.fetchall()]
+        items = await count(db, "SELECT COUNT(*) FROM items") if "items" in tables else 0
+        subscribed = await count(db, "SELECT COUNT(*) FROM subscribers") if "subscribers" in tables else 0
+    except sqlite3.DatabaseError as exc:
+        raise BackupError(f"{path}: not a SQLite database ({exc})") from None
     if version > latest:
         raise BackupError(
             f"{path}: schema version {version} is newer than this Tropa knows ({latest}): upgrade Tropa first"
         )
-    async with db.execute("SELECT name FROM sqlite_master WHERE type = 'table'") as cursor:
-        tables = {row[0] for row in await cursor.fetchall()}
     if version < 1 or not expected_tables(version) <= tables:
         raise BackupError(f"{path}: not a Tropa database")
-    async with db.execute("PRAGMA quick_check") as cursor:
-        verdict = [row[0] for row in await cursor.fetchall()]
     if verdict != ["ok"]:
         raise BackupError(f"{path}: the database is damaged (SQLite's integrity check failed)")
-    return Summary(
-        version, await count(db, "SELECT COUNT(*) FROM items"), await count(db, "SELECT COUNT(*) FROM subscribers")
-    )
+    return Summary(version, items, subscribed)
 
 
 async def count(db: aiosqlite.Connection, sql: str) -> int:
@@ -96,30 +98,24 @@ async def count(db: aiosqlite.Connection, sql: str) -> int:
 
 async def health(path: Path, key_opens: KeyCheck | None = None) -> Summary:
     """The database opens, is intact, its schema is current and (if given) the key opens its subscribers."""
-    summary = await inspect(path)
-    latest = schema.latest_version()
-    if summary.version != latest:
-        raise BackupError(f"{path}: schema version {summary.version}, this Tropa expects {latest}: run `tropa migrate`")
-    if key_opens is not None:
-        db = await open_existing(path)
-        try:
-            opens = await key_opens(db)
-        finally:
-            await db.close()
-        if not opens:
+    async with existing(path) as db:
+        summary = await check(db, path)
+        latest = schema.latest_version()
+        if summary.version != latest:
+            raise BackupError(
+                f"{path}: schema version {summary.version}, this Tropa expects {latest}: run `tropa migrate`"
+            )
+        if key_opens is not None and not await key_opens(db):
             raise BackupError(f"{path}: TROPA_SECRET_KEY does not open its subscribers: set the key it was sealed with")
     return summary
 
 
 async def backup(db_path: Path, dest: Path, *, force: bool = False) -> Summary:
     """Copy the live database to dest (0600, WAL like the original); refuse to replace a file unless force."""
-    summary = await inspect(db_path)
-    refuse_existing(dest, force, "choose another name, or add --force to replace it")
-    source = await open_existing(db_path)
-    try:
+    async with existing(db_path) as source:
+        summary = await check(source, db_path)
+        refuse_existing(dest, force, "choose another name, or add --force to replace it")
         await write_copy(source, dest, force=force)
-    finally:
-        await source.close()
     return summary
 
 
@@ -134,21 +130,18 @@ async def restore(
 
     Returns what the backup holds and the migrations applied to it on the way.
     """
-    summary = await inspect(backup_path)
-    if is_file(db_path):
-        if await in_use(db_path):
-            raise BackupError(f"{db_path}: a running bot has this database open: stop the bot first, then restore")
-        refuse_existing(db_path, force, "back it up first (tropa backup) and add --force to replace it")
-    source = await open_existing(backup_path)
-    try:
+    async with existing(backup_path) as source:
+        summary = await check(source, backup_path)
+        if is_file(db_path):
+            if await in_use(db_path):
+                raise BackupError(f"{db_path}: a running bot has this database open: stop the bot first, then restore")
+            refuse_existing(db_path, force, "back it up first (tropa backup) and add --force to replace it")
         if key_opens is not None and not await key_opens(source):
             raise BackupError(
                 f"{backup_path}: TROPA_SECRET_KEY does not open its subscribers: set the key that was in use when "
                 "the backup was made"
             )
         applied = await write_copy(source, db_path, force=True, upgrade=True)
-    finally:
-        await source.close()
     return summary, applied
 
 

@@ -136,9 +136,12 @@ def test_an_id_at_the_end_of_a_sentence_is_masked() -> None:
 
 def test_exact_secrets_are_masked_wherever_they_appear() -> None:
     out = io.StringIO()
-    setup_logging("DEBUG", stream=out, secrets=["hook-Secret_42", "c2VjcmV0LWtleQ=="])
-    logging.getLogger("tropa").warning("header was hook-Secret_42, key c2VjcmV0LWtleQ==, not hook-Secret_421")
-    assert "header was <secret>, key <secret>, not hook-Secret_421" in out.getvalue()
+    setup_logging("DEBUG", stream=out, secrets=["hook-Secret_42", "c2VjcmV0LWtleQ==", "ab1"])
+    logging.getLogger("tropa").warning("secret_token=hook-Secret_42, key c2VjcmV0LWtleQ==, x=hook-Secret_42x")
+    logging.getLogger("tropa").warning("short: ab1, not cab1 or ab12")
+    written = out.getvalue()
+    assert "secret_token=<secret>, key <secret>, x=<secret>x" in written
+    assert "short: <secret>, not cab1 or ab12" in written
 
 
 def test_library_records_keep_plain_values_only(stream: io.StringIO) -> None:
