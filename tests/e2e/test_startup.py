@@ -6,6 +6,7 @@ import asyncio
 import base64
 import datetime as dt
 import os
+import signal
 import socket
 import sys
 from pathlib import Path
@@ -115,3 +116,27 @@ async def test_webhook_mode_without_a_secret_stops_before_any_network(emulator: 
     assert code == 2
     assert err.startswith("tropa: TROPA_WEBHOOK_SECRET is not set: ")
     assert emulator.requests == []
+
+
+async def test_ctrl_c_stops_the_bot_with_exit_code_0(emulator: BotApiEmulator, tmp_path: Path) -> None:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("TROPA_")}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        env={**clean, **base_env(emulator, tmp_path), "TROPA_LOG_LEVEL": "WARNING"},
+        cwd=REPO_ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        await emulator.wait_for(lambda: bool(emulator.calls("getUpdates")), timeout=60)
+        process.send_signal(signal.SIGINT)
+        _, err = await asyncio.wait_for(process.communicate(), timeout=10)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode == 0, err.decode()
+    assert err.decode() == ""
