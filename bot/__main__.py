@@ -8,6 +8,7 @@ import base64
 import gc
 import logging
 import secrets
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -221,16 +222,28 @@ async def digest_once(settings: Settings, *, force: bool) -> int:
             raise ConfigError(WRONG_KEY)
         await bot.initialize()
         gc.freeze()  # see run()
-        report = await Deliverer(db, bot, keys, Texts.load(), settings).run(force=force)
+        deliverer = Deliverer(db, bot, keys, Texts.load(), settings)
+        # SIGINT or SIGTERM (a cron job stopped, a shutdown): the sends in flight finish, the rest stay due.
+        stopping: list[asyncio.Task[None]] = []
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, lambda: stopping.append(asyncio.create_task(deliverer.stop())))
+        try:
+            report = await deliverer.run(force=force)
+            await asyncio.gather(*stopping)
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
     finally:
         await bot.shutdown()
         await db.close()
     if report.skipped_quiet:
         print("quiet hours: nothing sent; due digests wait for the end of the window")
     else:
+        left = f", left for the next run {report.left}" if deliverer.stopping else ""
         print(
             f"due {report.due}, sent {report.sent}, nothing new {report.nothing_new}, "
-            f"removed {report.removed}, failed {report.failed}, {report.seconds:.1f} s"
+            f"removed {report.removed}, failed {report.failed}{left}, {report.seconds:.1f} s"
         )
     return 0
 

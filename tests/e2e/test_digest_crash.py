@@ -60,3 +60,26 @@ async def test_a_killed_run_loses_no_one(emulator: BotApiEmulator, tmp_path: Pat
     doubles = [chat for chat, n in counts.items() if n > 1]
     assert all(counts[chat] == 2 for chat in doubles)
     assert len(doubles) <= WINDOW, f"{len(doubles)} doubles: more than the sends in flight"
+
+
+async def test_a_terminated_run_stops_cleanly_and_the_next_one_finishes(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    db_path = tmp_path / "term.sqlite3"
+    ids = [8150000 + n for n in range(SUBSCRIBERS)]
+    await subscribed_database(db_path, emulator, ids)
+
+    first = run_once(emulator, db_path, "--force")
+    await emulator.wait_for(lambda: sum(delivered(emulator).values()) >= 600, timeout=120)
+    first.send_signal(signal.SIGTERM)
+    out, err = await asyncio.to_thread(first.communicate, None, 10)
+    assert first.returncode == 0, err.decode()
+    assert b", left for the next run " in out
+    assert sum(delivered(emulator).values()) < SUBSCRIBERS, "the run finished before the signal: nothing proved"
+
+    second = run_once(emulator, db_path)
+    _, err = await asyncio.to_thread(second.communicate, None, 120)
+    assert second.returncode == 0, err.decode()
+    counts = delivered(emulator)
+    assert set(counts) == set(ids)
+    assert len([chat for chat, n in counts.items() if n > 1]) <= WINDOW
