@@ -1,4 +1,4 @@
-"""SIGKILL `tropa digest run-once` in the middle of a 2,000-subscriber run, restart: no one missed, few doubles."""
+"""`tropa digest run-once` stopped mid-run (SIGKILL, or SIGTERM cleanly), restarted: no one missed, few doubles."""
 
 from __future__ import annotations
 
