@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.logs import setup_logging
+from bot.logs import redact, setup_logging
 
 if TYPE_CHECKING:
     from storage.backup import Summary
@@ -108,7 +108,8 @@ def run(settings: Settings) -> int:
         asyncio.run(serve(app, hook))
     except NetworkError as exc:
         # Not the operator's doing (no network yet, Telegram down): exit 1 so that a supervisor tries again.
-        print(f"tropa: could not reach Telegram at TROPA_API_BASE_URL ({exc.message})", file=sys.stderr)
+        reason = redact(exc.message)  # a transport's message may name the URL, and the URL carries the token
+        print(f"tropa: could not reach Telegram at TROPA_API_BASE_URL ({reason})", file=sys.stderr)
         return 1
     return 0
 

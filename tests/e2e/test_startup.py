@@ -140,3 +140,15 @@ async def test_ctrl_c_stops_the_bot_with_exit_code_0(emulator: BotApiEmulator, t
             await process.wait()
     assert process.returncode == 0, err.decode()
     assert err.decode() == ""
+
+
+async def test_telegram_out_of_reach_at_start_is_one_line_and_exit_1(emulator: BotApiEmulator, tmp_path: Path) -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    env = {**base_env(emulator, tmp_path), "TROPA_API_BASE_URL": f"http://127.0.0.1:{port}/bot"}
+    code, err = await run_until_exit(env)
+    assert code == 1, err
+    (line,) = err.splitlines()
+    assert line.startswith("tropa: could not reach Telegram at TROPA_API_BASE_URL (")
+    assert TOKEN not in err
