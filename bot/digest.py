@@ -20,13 +20,14 @@ from typing import Any
 import aiosqlite
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
-from telegram.ext import AIORateLimiter, ExtBot
+from telegram.ext import AIORateLimiter
 from telegram.request import BaseRequest
 
 from bot import keyboards
 from bot.config import Settings, in_quiet_hours
 from bot.i18n import Texts
-from bot.render import esc
+from bot.outbox import OutboxBot
+from bot.render import MESSAGE_LIMIT, esc, visible_length
 from bot.transport import AiohttpRequest
 from storage import subscribers, usage
 from storage.content import Fresh, published_since
@@ -65,15 +66,27 @@ class Digest:
     markup: InlineKeyboardMarkup | None
 
 
-def compose(texts: Texts, lang: str, fresh: list[Fresh]) -> Digest:
-    """List the new items (title, summary, a button each); beyond SHOWN, a count and the sections as buttons."""
+def compose(texts: Texts, lang: str, fresh: list[Fresh], mirrors: tuple[str, ...] = ()) -> Digest:
+    """List the new items (title, summary, a button each); beyond SHOWN, a count and the sections as buttons.
+
+    The footer names the fallback contacts (TROPA_MIRRORS). Should the whole not fit one message, fewer items are
+    listed in full and more are counted.
+    """
+    for shown in range(min(SHOWN, len(fresh)), 0, -1):
+        digest = _compose(texts, lang, fresh, mirrors, shown)
+        if visible_length(digest.html) <= MESSAGE_LIMIT:
+            return digest
+    return _compose(texts, lang, fresh, mirrors, 0)
+
+
+def _compose(texts: Texts, lang: str, fresh: list[Fresh], mirrors: tuple[str, ...], shown: int) -> Digest:
     t = texts
     lines = [f"<b>{esc(t.plural(lang, 'digest_header', len(fresh)))}</b>"]
     rows: list[list[InlineKeyboardButton]] = []
-    for item in fresh[:SHOWN]:
+    for item in fresh[:shown]:
         lines.append(f"\n<b>{esc(item.title)}</b>\n{esc(item.summary)}")
         rows.append([InlineKeyboardButton(item.title, callback_data=keyboards.item_data(item.section, item.slug))])
-    rest = fresh[SHOWN:]
+    rest = fresh[shown:]
     if rest:
         lines.append("\n" + esc(t.plural(lang, "digest_more", len(rest))))
         for section in dict.fromkeys(item.section for item in rest):
@@ -81,6 +94,8 @@ def compose(texts: Texts, lang: str, fresh: list[Fresh]) -> Digest:
                 [InlineKeyboardButton(t.label(lang, "section", section), callback_data=keyboards.section_data(section))]
             )
     lines.append("\n<i>" + esc(t.get(lang, "digest_footer")) + "</i>")
+    if mirrors:
+        lines.append(esc(t.get(lang, "mirrors_digest", mirrors=", ".join(mirrors))))
     return Digest("\n".join(lines), InlineKeyboardMarkup(rows))
 
 
@@ -108,7 +123,7 @@ class PacedLimiter(AIORateLimiter):
         return await super().process_request(callback, args, kwargs, endpoint, view, rate_limit_args)
 
 
-def make_bot(settings: Settings, request: BaseRequest | None = None) -> ExtBot[int]:
+def make_bot(settings: Settings, request: BaseRequest | None = None) -> OutboxBot[int]:
     """A bot of its own for broadcasts, behind python-telegram-bot's AIORateLimiter, sends evenly spaced.
 
     The limiter is a leaky bucket. Sized as its defaults suggest (a second's worth) it lets 30 sends go at once and
@@ -117,7 +132,7 @@ def make_bot(settings: Settings, request: BaseRequest | None = None) -> ExtBot[i
     that fires late from costing a slot. Paid broadcasts go through the same bucket at PAID_RATE (PacedLimiter).
     """
     limiter = PacedLimiter((PAID_RATE if settings.paid_broadcast else settings.digest_rate) * PACE)
-    return ExtBot(
+    return OutboxBot(
         token=settings.token(),
         base_url=settings.api_base_url,
         base_file_url=settings.file_url,
@@ -131,7 +146,7 @@ class Deliverer:
     """One delivery run at a time over the subscribers table."""
 
     db: aiosqlite.Connection
-    bot: ExtBot[int]
+    bot: OutboxBot[int]
     keys: Keys
     texts: Texts
     settings: Settings
@@ -187,7 +202,7 @@ class Deliverer:
                     report.nothing_new += 1
                     recorder.add((sub.lookup, next_due, None))
                     return
-                outcome = await self._send(sub, compose(self.texts, sub.lang, items))
+                outcome = await self._send(sub, compose(self.texts, sub.lang, items, self.settings.mirrors))
                 if outcome == "sent":
                     report.sent += 1
                     # The window slot is held until the row is written: at most WINDOW digests are ever
