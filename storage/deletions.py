@@ -6,6 +6,7 @@ opening them all (they are few: only what is due within the next 24 hours, for t
 
 from __future__ import annotations
 
+import math
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -34,7 +35,7 @@ class Pending:
 
 def due_time(sent: float, after: int) -> int:
     """When a message sent at `sent` is deleted: `after` seconds later, rounded up to the next DUE_STEP."""
-    return -(-int(sent + after) // DUE_STEP) * DUE_STEP
+    return math.ceil((sent + after) / DUE_STEP) * DUE_STEP
 
 
 async def add(db: aiosqlite.Connection, keys: Keys, batch: list[tuple[int, int, list[int]]]) -> None:
