@@ -110,11 +110,9 @@ class Disappearing:
                 await deletions.add(self.db, self.keys, batch)
 
     async def run(self, bot: Bot) -> Report:
-        """Delete every message that is due and remove its row; one run at a time."""
+        """Delete every message that is due and remove its row; one run at a time (the job never overlaps itself)."""
         report = Report()
-        if self._running.locked():
-            return report
-        async with self._running:
+        async with self._running:  # a call while the job runs waits for it, then finds what is still due
             now = int(self.clock())
             gate = asyncio.Semaphore(CALLS_AT_ONCE)
 
