@@ -54,6 +54,18 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class RefusedTokenFilter(logging.Filter):
+    """Drop python-telegram-bot's traceback for a refused token: `tropa` reports it in one line naming the variable."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        while error is not None:
+            if type(error).__name__ == "InvalidToken":
+                return False
+            error = error.__cause__ or error.__context__
+        return True
+
+
 def setup_logging(level: str = "INFO", stream: TextIO | None = None, secrets: Iterable[str] = ()) -> logging.Handler:
     """Install one redacting stderr handler on the root logger; libraries stay at WARNING.
 
@@ -70,4 +82,8 @@ def setup_logging(level: str = "INFO", stream: TextIO | None = None, secrets: It
     root.setLevel(level)
     for name in NOISY_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+    # The start-up retry loop logs to the bare "telegram.ext" logger, so a filter there sees its records.
+    startup = logging.getLogger("telegram.ext")
+    if not any(isinstance(f, RefusedTokenFilter) for f in startup.filters):
+        startup.addFilter(RefusedTokenFilter())
     return handler

@@ -44,6 +44,17 @@ class OutboxBot(ExtBot[RLARGS]):
         super().__init__(*args, **kwargs)
         self._sent_hook: SentHook | None = None  # underscored: a Bot is frozen, protected attributes stay settable
 
+    async def initialize(self) -> None:
+        """Open the requests and call getMe; if that fails (a refused token), close the requests again.
+
+        python-telegram-bot leaves them open then, and aiohttp complains about the open sessions at exit.
+        """
+        try:
+            await super().initialize()
+        except BaseException:
+            await self.shutdown()
+            raise
+
     def set_sent_hook(self, hook: SentHook | None) -> None:
         """Await hook(chat id, message ids) after every call that created messages from now on."""
         self._sent_hook = hook
