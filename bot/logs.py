@@ -8,6 +8,8 @@ import sys
 from collections.abc import Iterable
 from typing import TextIO
 
+from telegram.error import InvalidToken
+
 # Loggers that can carry tokens (httpx URLs), whole updates (telegram at DEBUG) or job names (apscheduler).
 NOISY_LOGGERS = ("httpx", "httpcore", "telegram", "apscheduler", "aiosqlite", "asyncio", "hpack", "tornado")
 TOKEN_RE = re.compile(r"\d{3,20}:[A-Za-z0-9_-]{30,60}")
@@ -60,7 +62,7 @@ class RefusedTokenFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
         while error is not None:
-            if type(error).__name__ == "InvalidToken":
+            if isinstance(error, InvalidToken):
                 return False
             error = error.__cause__ or error.__context__
         return True
