@@ -131,7 +131,7 @@ class Settings(BaseSettings):
 
 
 WRONG_KEY = (
-    "TROPA_SECRET_KEY does not open the subscribers in TROPA_DB_PATH: set the key this database was sealed with "
+    "TROPA_SECRET_KEY does not open the subscribers and deletions in TROPA_DB_PATH: set the key it was sealed with "
     "(after `tropa rotate-key`, the new one)"
 )
 

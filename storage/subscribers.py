@@ -149,13 +149,19 @@ async def remove_many(db: aiosqlite.Connection, lookups: list[bytes]) -> None:
 
 
 async def key_opens(db: aiosqlite.Connection, keys: Keys) -> bool:
-    """Whether the key opens the sealed ids (True when there are none yet): a wrong key must stop start-up."""
+    """Whether the key opens what is sealed (True when nothing is yet): a wrong key must stop start-up.
+
+    A pending deletion is tried too: with no subscribers, a wrong key would otherwise drop every deletion owed.
+    """
     async with db.execute("SELECT sealed FROM subscribers LIMIT 1") as cursor:
-        row = await cursor.fetchone()
-    if row is None:
-        return True
+        subscriber = await cursor.fetchone()
+    async with db.execute("SELECT sealed FROM deletions LIMIT 1") as cursor:
+        deletion = await cursor.fetchone()
     try:
-        keys.unseal(row[0])
+        if subscriber is not None:
+            keys.unseal(subscriber[0])
+        if deletion is not None:
+            keys.unseal_deletion(deletion[0])
     except SealError:
         return False
     return True

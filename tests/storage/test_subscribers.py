@@ -140,6 +140,13 @@ async def test_rotate_moves_disappearing_choices_and_reseals_pending_deletions(d
     assert sorted(OTHER.unseal_deletion(b) for b in sealed) == [(21, [4, 5]), (99, [7])]
 
 
+async def test_the_key_check_also_tries_a_pending_deletion(db: aiosqlite.Connection) -> None:
+    assert await subscribers.key_opens(db, KEYS)
+    await deletions.add(db, KEYS, [(6000, 21, [1])])
+    assert await subscribers.key_opens(db, KEYS)
+    assert not await subscribers.key_opens(db, OTHER)
+
+
 async def test_rotate_with_the_wrong_old_key_changes_nothing(db: aiosqlite.Connection) -> None:
     await subscribers.save(db, KEYS, 31, Schedule(1, "daily", None, 0), "ru", NOW)
     with pytest.raises(SealError):
