@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from bot.logs import NOISY_LOGGERS, RedactingFilter, redact, setup_logging
+from bot.logs import NOISY_LOGGERS, RedactingFilter, redact, secrets_pattern, setup_logging
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 CHAT_ID = "987654321"
@@ -132,3 +132,28 @@ def test_redact(text: str, expected: str) -> None:
 
 def test_an_id_at_the_end_of_a_sentence_is_masked() -> None:
     assert CHAT_ID not in redact(f"Message to chat {CHAT_ID}.")
+
+
+KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+WEBHOOK_SECRET = "whs-Qm9vc3RlZC1zZWNyZXQtdmFsdWU"
+
+
+def test_secret_values_given_are_masked_anywhere(restore_logging: None) -> None:
+    out = io.StringIO()
+    setup_logging("DEBUG", stream=out, secrets=[KEY, KEY.rstrip("="), WEBHOOK_SECRET, TOKEN.partition(":")[2]])
+    log = logging.getLogger("tropa")
+    log.info("key=%s", KEY)
+    log.warning("webhook secret %s rejected", WEBHOOK_SECRET)
+    log.error("url-encoded token bot123456789%%3A%s/getMe", TOKEN.partition(":")[2])
+    try:
+        raise RuntimeError(f"could not open with {KEY.rstrip('=')}")
+    except RuntimeError:
+        log.exception("event=failed")
+    text = out.getvalue()
+    for secret in (KEY, KEY.rstrip("="), WEBHOOK_SECRET, TOKEN.partition(":")[2]):
+        assert secret not in text
+    assert text.count("<secret>") == 4
+
+
+def test_short_values_are_not_taken_for_secrets() -> None:
+    assert redact("an ordinary sentence", secrets_pattern(["", "a", "ordinar"])) == "an ordinary sentence"
