@@ -10,9 +10,12 @@ import logging
 import secrets
 import signal
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from telegram.error import InvalidToken
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import redact, setup_logging
@@ -71,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         quiet_console = command == "console" and "log_level" not in settings.model_fields_set
         # In the console, event lines would interleave with the chat; they show only when asked for.
-        setup_logging("WARNING" if quiet_console else settings.log_level, secrets=settings.secret_values())
+        setup_logging("WARNING" if quiet_console else settings.log_level, secrets=settings.secrets())
         if command == "content":
             return content_command(settings, args)
         if command == "digest":
@@ -88,8 +91,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"tropa: {exc}", file=sys.stderr)
         return 2
+    except InvalidToken:
+        # Not the exception's text: python-telegram-bot puts the token in it.
+        print("tropa: TROPA_BOT_TOKEN was refused by Telegram: copy it again from @BotFather", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
+    except Exception:
+        # Through the redacting handler: a traceback can quote a token, a key or an id.
+        log.critical("event=crashed", exc_info=True)
+        return 1
 
 
 def run(settings: Settings) -> int:
@@ -207,6 +218,7 @@ async def digest_once(settings: Settings, *, force: bool) -> int:
     """One delivery run against TROPA_DB_PATH; prints the counts."""
     from bot.config import WRONG_KEY
     from bot.digest import Deliverer, make_bot
+    from bot.disappearing import Disappearing
     from bot.i18n import Texts
     from storage import subscribers
     from storage.crypto import Keys
@@ -221,6 +233,10 @@ async def digest_once(settings: Settings, *, force: bool) -> int:
         await migrate(db)
         if not await subscribers.key_opens(db, keys):
             raise ConfigError(WRONG_KEY)
+        # Digests to chats that chose disappearing messages are owed a deletion like any other message.
+        gone = Disappearing(db, keys, time.time)
+        await gone.load()
+        bot.set_sent_hook(gone.note)
         await bot.initialize()
         gc.freeze()  # see run()
         deliverer = Deliverer(db, bot, keys, Texts.load(), settings)

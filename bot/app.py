@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
-from telegram import BotCommand, LinkPreviewOptions
+from telegram import Bot, BotCommand, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults, ExtBot, Updater
@@ -21,8 +21,11 @@ from telegram.request import BaseRequest
 from bot.config import WRONG_KEY, ConfigError, Settings, Webhook
 from bot.context import Context, Services
 from bot.digest import Deliverer, make_bot
+from bot.disappearing import RUN_INTERVAL, Disappearing
+from bot.flood import FloodGate
 from bot.handlers import register_all
-from bot.i18n import LANGS, Texts
+from bot.i18n import DEFAULT_LANG, LANGS, Texts
+from bot.outbox import OutboxBot
 from bot.transport import AiohttpRequest
 from bot.updates import PerChatProcessor
 from bot.views import Views
@@ -44,6 +47,7 @@ COMMANDS = (
     "settings",
     "unsubscribe",
     "language",
+    "wipe",
     "forget",
     "help",
     "privacy",
@@ -52,6 +56,7 @@ COMMANDS = (
 ALLOWED_UPDATES = ["message", "callback_query", "inline_query"]
 STOP_WITHIN = 9.0  # seconds from a stop signal to a closed database: Docker (and our unit) kill after 10
 TropaApp = Application[ExtBot[None], Context, dict[Any, Any], dict[Any, Any], Services, Any]
+DESCRIPTION_LIMITS = {"bot_description": 512, "bot_short_description": 120}  # Telegram's, in characters
 
 
 def build_application(
@@ -61,32 +66,39 @@ def build_application(
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
     broadcast_request: BaseRequest | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> TropaApp:
     """The real Application, with no persistence: PTB's would write every chat id it saw to disk.
 
     Replies to people go out unthrottled: a conversation stays far below Telegram's per-chat limit, and the 30/s
-    budget is for broadcasts, which get their own rate-limited bot.
+    budget is for broadcasts, which get their own rate-limited bot. The bot is an OutboxBot, so every message it
+    sends can be owed a deletion.
     """
+    bot: OutboxBot[None] = OutboxBot(
+        token=settings.token(),
+        base_url=settings.api_base_url,
+        base_file_url=settings.file_url,
+        request=request or AiohttpRequest(connection_limit=64),
+        get_updates_request=get_updates_request or AiohttpRequest(connection_limit=1),
+        defaults=Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)),
+    )
     # Typed loosely: each builder call changes the generic parameters, and the result is pinned below.
     builder: Any = (
         ApplicationBuilder()
-        .token(settings.token())
-        .base_url(settings.api_base_url)
-        .base_file_url(settings.file_url)
+        .bot(bot)
         .context_types(ContextTypes(context=Context, bot_data=Services))
-        .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .concurrent_updates(PerChatProcessor())
         .post_init(open_services)
         .post_shutdown(close_services)
     )
-    builder = builder.request(request or AiohttpRequest(connection_limit=64))
-    builder = builder.get_updates_request(get_updates_request or AiohttpRequest(connection_limit=1))
     app: TropaApp = builder.build()
     services = app.bot_data
     services.settings = settings
     services.texts = Texts.load()
     services.keys = Keys.from_master(key if key is not None else settings.key())
     services.broadcast_request = broadcast_request
+    services.clock = clock
+    services.flood = FloodGate(settings.flood_burst, settings.flood_rate)
     register_all(app)
     return app
 
@@ -112,19 +124,54 @@ async def open_services(app: TropaApp) -> None:
         log.info("event=content_imported added=%d", len(report.added))
     services.searcher = Searcher(db)
     services.views = Views(db, services.texts)
+    services.disappearing = Disappearing(db, services.keys, services.clock)
+    await services.disappearing.load()
+    assert isinstance(app.bot, OutboxBot)
+    app.bot.set_sent_hook(services.disappearing.note)
     digest_bot = make_bot(services.settings, services.broadcast_request)
+    digest_bot.set_sent_hook(services.disappearing.note)
     await digest_bot.initialize()
     services.deliverer = Deliverer(db, digest_bot, services.keys, services.texts, services.settings)
     if app.job_queue is not None:
         interval = services.settings.digest_interval
         app.job_queue.run_repeating(deliver_digests, interval=interval, first=interval, name="digest")
         app.job_queue.run_repeating(flush_usage, interval=60, first=60, name="usage")
+        # Soon after start-up too: what fell due while the bot was down should not wait another minute.
+        app.job_queue.run_repeating(delete_due, interval=RUN_INTERVAL, first=1, name="disappearing")
     services.bot_username = app.bot.username
     for lang in LANGS:
         commands = [BotCommand(c, services.texts.label(lang, "commands", c)) for c in COMMANDS]
         await app.bot.set_my_commands(commands, language_code=lang)
     await app.bot.set_my_commands([BotCommand(c, services.texts.label("en", "commands", c)) for c in COMMANDS])
+    await set_descriptions(app.bot, services.texts)
     log.info("event=started ms=%.0f", (time.perf_counter() - started) * 1000)
+
+
+async def set_descriptions(bot: Bot, texts: Texts) -> None:
+    """The description (shown in an empty chat) and short description (the profile) in ru, en and by default.
+
+    Each is read first and set only if it differs: Telegram limits how often these may change, and a restart
+    should not spend that. A failure is logged and start-up goes on: the old descriptions stay.
+    """
+
+    async def one(lang: str | None) -> None:
+        source = lang or DEFAULT_LANG
+        description = texts.get(source, "bot_description")
+        short = texts.get(source, "bot_short_description")
+        try:
+            if (await bot.get_my_description(language_code=lang)).description != description:
+                await bot.set_my_description(description, language_code=lang)
+            if (await bot.get_my_short_description(language_code=lang)).short_description != short:
+                await bot.set_my_short_description(short, language_code=lang)
+        except TelegramError as exc:
+            log.warning("event=description_failed type=%s", type(exc).__name__)
+
+    await asyncio.gather(*(one(lang) for lang in (*LANGS, None)))
+
+
+async def delete_due(context: Context) -> None:
+    """The repeating job: delete the messages of disappearing chats that are due."""
+    await context.disappearing.run(context.bot)
 
 
 async def deliver_digests(context: Context) -> None:
@@ -166,10 +213,6 @@ async def serve(app: TropaApp, hook: Webhook | None) -> None:
             log.info("event=serving mode=%s", "webhook" if hook is not None else "polling")
             await stop.wait()
             log.info("event=stopping")
-    except InvalidToken:
-        raise ConfigError(
-            "TROPA_BOT_TOKEN was refused by Telegram: it was revoked or mistyped; get the current one from @BotFather"
-        ) from None
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
@@ -201,7 +244,7 @@ def webhook(app: TropaApp, hook: Webhook) -> AbstractAsyncContextManager[TropaAp
                 allowed_updates=ALLOWED_UPDATES,
             )
         except InvalidToken:
-            raise
+            raise  # the token's problem, not the URL's: main() says so
         except TelegramError as exc:
             raise ConfigError(f"TROPA_WEBHOOK_URL was refused by Telegram: {exc.message}") from None
         except OSError as exc:

@@ -20,6 +20,9 @@ TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,60}$")
 ALIAS_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,31}$")
 WEBHOOK_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 WEBHOOK_PORTS = (443, 80, 88, 8443)  # the only ports Telegram delivers webhooks to
+USERNAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]{3,31}")
+INVITE_RE = re.compile(r"[A-Za-z0-9_-]{8,64}")
+MAX_MIRRORS = 10
 
 
 class ConfigError(Exception):
@@ -50,6 +53,9 @@ class Settings(BaseSettings):
     listen: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     proxy_domain: str | None = None
+    mirrors: Annotated[tuple[str, ...], NoDecode] = ()
+    flood_burst: int = Field(default=20, ge=1, le=100_000)
+    flood_rate: float = Field(default=1.0, gt=0, le=100_000)
 
     @field_validator("bot_token")
     @classmethod
@@ -77,6 +83,13 @@ class Settings(BaseSettings):
     def _quiet(cls, value: Any) -> Any:
         if isinstance(value, str):
             return parse_quiet_hours(value)
+        return value
+
+    @field_validator("mirrors", mode="before")
+    @classmethod
+    def _mirrors(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return parse_mirrors(value)
         return value
 
     @field_validator("log_level")
@@ -146,11 +159,6 @@ class Settings(BaseSettings):
             self.webhook_url, parts.path or "/", self.webhook_secret.get_secret_value(), self.listen, self.port
         )
 
-    def secret_values(self) -> list[str]:
-        """Every secret that is set, for the log filter to mask wherever it might turn up."""
-        secrets = (self.bot_token, self.secret_key, self.webhook_secret)
-        return [secret.get_secret_value() for secret in secrets if secret is not None]
-
     def token(self) -> str:
         """The bot token, or a ConfigError saying how to get one."""
         if self.bot_token is None:
@@ -165,6 +173,17 @@ class Settings(BaseSettings):
         if self.secret_key is None:
             raise ConfigError("TROPA_SECRET_KEY is not set: run `tropa keygen` and put its output in TROPA_SECRET_KEY")
         return decode_key(self.secret_key.get_secret_value())
+
+    def secrets(self) -> list[str]:
+        """Every secret value set (and the token's secret half), for the log redactor to mask wherever it appears."""
+        found = []
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr) and value.get_secret_value().strip():
+                found.append(value.get_secret_value().strip())
+        if self.bot_token is not None:
+            found.append(self.bot_token.get_secret_value().partition(":")[2])
+        return found
 
     @property
     def file_url(self) -> str:
@@ -186,7 +205,7 @@ class Webhook:
 
 
 WRONG_KEY = (
-    "TROPA_SECRET_KEY does not open the subscribers in TROPA_DB_PATH: set the key this database was sealed with "
+    "TROPA_SECRET_KEY does not open the subscribers and deletions in TROPA_DB_PATH: set the key it was sealed with "
     "(after `tropa rotate-key`, the new one)"
 )
 
@@ -223,6 +242,37 @@ def parse_quiet_hours(text: str) -> tuple[int, int] | None:
     if not match or not all(0 <= int(x) <= 23 for x in match.groups()) or match.group(1) == match.group(2):
         raise ValueError("must be two different UTC hours as START-END, e.g. 22-07")
     return int(match.group(1)), int(match.group(2))
+
+
+def parse_mirrors(text: str) -> tuple[str, ...]:
+    """`@backup_bot, https://t.me/channel, t.me/+invite` -> ("@backup_bot", "@channel", "https://t.me/+invite")."""
+    found: list[str] = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        mirror = _mirror(part)
+        if mirror is None:
+            raise ValueError(
+                f"{part[:40]!r} is neither an @username nor a t.me link: give a comma-separated list such as "
+                "@tropa_backup_bot,https://t.me/tropa_news"
+            )
+        if mirror.lower() not in (m.lower() for m in found):
+            found.append(mirror)
+    if len(found) > MAX_MIRRORS:
+        raise ValueError(f"at most {MAX_MIRRORS} fallback contacts fit under a digest")
+    return tuple(found)
+
+
+def _mirror(part: str) -> str | None:
+    """One contact as it is shown: @username for public bots and channels, the link for private invites."""
+    if part.startswith("@"):
+        return part if USERNAME_RE.fullmatch(part[1:]) else None
+    path = re.sub(r"^(?:https?://)?(?:www\.)?(?:t\.me|telegram\.me)/", "", part, flags=re.I)
+    if path == part:
+        return None
+    path = path.rstrip("/")
+    invite = re.fullmatch(r"(?:\+|joinchat/)(.+)", path)
+    if invite:
+        return f"https://t.me/+{invite.group(1)}" if INVITE_RE.fullmatch(invite.group(1)) else None
+    return f"@{path}" if USERNAME_RE.fullmatch(path) else None
 
 
 def in_quiet_hours(window: tuple[int, int] | None, hour: int) -> bool:

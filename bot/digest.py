@@ -21,13 +21,14 @@ from typing import Any
 import aiosqlite
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
-from telegram.ext import AIORateLimiter, ExtBot
+from telegram.ext import AIORateLimiter
 from telegram.request import BaseRequest
 
 from bot import keyboards
 from bot.config import Settings, in_quiet_hours
 from bot.i18n import Texts
-from bot.render import esc
+from bot.outbox import OutboxBot
+from bot.render import MESSAGE_LIMIT, esc, visible_length
 from bot.transport import AiohttpRequest
 from storage import subscribers, usage
 from storage.content import Fresh, published_since
@@ -92,15 +93,27 @@ class Digest:
         return params
 
 
-def compose(texts: Texts, lang: str, fresh: list[Fresh]) -> Digest:
-    """List the new items (title, summary, a button each); beyond SHOWN, a count and the sections as buttons."""
+def compose(texts: Texts, lang: str, fresh: list[Fresh], mirrors: tuple[str, ...] = ()) -> Digest:
+    """List the new items (title, summary, a button each); beyond SHOWN, a count and the sections as buttons.
+
+    The footer names the fallback contacts (TROPA_MIRRORS). Should the whole not fit one message, fewer items are
+    listed in full and more are counted.
+    """
+    for shown in range(min(SHOWN, len(fresh)), 0, -1):
+        digest = _compose(texts, lang, fresh, mirrors, shown)
+        if visible_length(digest.html) <= MESSAGE_LIMIT:
+            return digest
+    return _compose(texts, lang, fresh, mirrors, 0)
+
+
+def _compose(texts: Texts, lang: str, fresh: list[Fresh], mirrors: tuple[str, ...], shown: int) -> Digest:
     t = texts
     lines = [f"<b>{esc(t.plural(lang, 'digest_header', len(fresh)))}</b>"]
     rows: list[list[InlineKeyboardButton]] = []
-    for item in fresh[:SHOWN]:
+    for item in fresh[:shown]:
         lines.append(f"\n<b>{esc(item.title)}</b>\n{esc(item.summary)}")
         rows.append([InlineKeyboardButton(item.title, callback_data=keyboards.item_data(item.section, item.slug))])
-    rest = fresh[SHOWN:]
+    rest = fresh[shown:]
     if rest:
         lines.append("\n" + esc(t.plural(lang, "digest_more", len(rest))))
         for section in dict.fromkeys(item.section for item in rest):
@@ -108,6 +121,8 @@ def compose(texts: Texts, lang: str, fresh: list[Fresh]) -> Digest:
                 [InlineKeyboardButton(t.label(lang, "section", section), callback_data=keyboards.section_data(section))]
             )
     lines.append("\n<i>" + esc(t.get(lang, "digest_footer")) + "</i>")
+    if mirrors:
+        lines.append(esc(t.get(lang, "mirrors_digest", mirrors=", ".join(mirrors))))
     return Digest("\n".join(lines), InlineKeyboardMarkup(rows))
 
 
@@ -147,7 +162,7 @@ class PacedLimiter(AIORateLimiter):
         return await super().process_request(unless_stopped, args, kwargs, endpoint, view, rate_limit_args)
 
 
-class BroadcastBot(ExtBot[int]):
+class BroadcastBot(OutboxBot[int]):
     """An ExtBot that sends prepared parameters and builds no Message from Telegram's answer.
 
     A broadcast never reads the Message it sent, and building one (a dozen entities, up to ten buttons) costs more
@@ -212,7 +227,9 @@ class Deliverer:
             def prepared(lang: str, topics: int, since: int) -> dict[str, Any] | None:
                 wanted = set(topic_names(topics))
                 items = [item for item in fresh[lang] if item.published_at > since and item.section in wanted]
-                return compose(self.texts, lang, items).params(paid=self.settings.paid_broadcast) if items else None
+                if not items:
+                    return None
+                return compose(self.texts, lang, items, self.settings.mirrors).params(paid=self.settings.paid_broadcast)
 
             @functools.lru_cache(maxsize=CACHED)
             def next_slot(schedule: Schedule) -> int:

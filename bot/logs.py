@@ -8,6 +8,8 @@ import sys
 from collections.abc import Iterable, Mapping
 from typing import TextIO
 
+from telegram.error import InvalidToken
+
 # Loggers that can carry tokens (httpx URLs), whole updates (telegram at DEBUG) or job names (apscheduler).
 NOISY_LOGGERS = ("httpx", "httpcore", "telegram", "apscheduler", "aiosqlite", "asyncio", "hpack", "tornado")
 TOKEN_RE = re.compile(r"\d{3,20}:[A-Za-z0-9_-]{30,60}")
@@ -16,28 +18,22 @@ FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # A library record may carry a whole object as an argument: python-telegram-bot logs the raw update it could not
 # parse at CRITICAL, names and message texts included. Only plain values survive into library lines.
 PLAIN = (str, int, float, type(None), BaseException)
-SHORT_SECRET = 12  # secrets shorter than this are masked only as whole words
 
 
-def redact(text: str, secrets: re.Pattern[str] | None = None) -> str:
-    """Mask the known secrets, token-shaped strings and long digit runs (chat and user ids)."""
-    if secrets is not None:
-        text = secrets.sub("<secret>", text)
-    return DIGITS_RE.sub("<num>", TOKEN_RE.sub("<token>", text))
+MIN_SECRET = 8  # shorter values would mask ordinary words; every secret we hold is far longer
 
 
 def secrets_pattern(secrets: Iterable[str]) -> re.Pattern[str] | None:
-    """One pattern for the exact secrets (the webhook secret, the key): anywhere, or as whole words if short.
+    """One pattern matching any of the secret values (longest first, so a value inside another is masked whole)."""
+    values = sorted({s for s in secrets if len(s) >= MIN_SECRET}, key=len, reverse=True)
+    return re.compile("|".join(re.escape(v) for v in values)) if values else None
 
-    A webhook secret may be a single character; masking every "a" in every line would hide the log, not the secret.
-    """
-    ordered = sorted({s for s in secrets if s}, key=len, reverse=True)
-    long = [re.escape(s) for s in ordered if len(s) >= SHORT_SECRET]
-    short = [re.escape(s) for s in ordered if len(s) < SHORT_SECRET]
-    parts = ["|".join(long)] if long else []
-    if short:
-        parts.append(rf"(?<![A-Za-z0-9_-])(?:{'|'.join(short)})(?![A-Za-z0-9_-])")
-    return re.compile("|".join(parts)) if parts else None
+
+def redact(text: str, secrets: re.Pattern[str] | None = None) -> str:
+    """Mask the given secret values, token-shaped strings and long digit runs (chat and user ids)."""
+    if secrets is not None:
+        text = secrets.sub("<secret>", text)
+    return DIGITS_RE.sub("<num>", TOKEN_RE.sub("<token>", text))
 
 
 def plain_only(args: tuple[object, ...] | Mapping[str, object] | None) -> tuple[object, ...] | dict[str, object] | None:
@@ -74,10 +70,22 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class RefusedTokenFilter(logging.Filter):
+    """Drop python-telegram-bot's traceback for a refused token: `tropa` reports it in one line naming the variable."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        while error is not None:
+            if isinstance(error, InvalidToken):
+                return False
+            error = error.__cause__ or error.__context__
+        return True
+
+
 def setup_logging(level: str = "INFO", stream: TextIO | None = None, secrets: Iterable[str] = ()) -> logging.Handler:
     """Install one redacting stderr handler on the root logger; libraries stay at WARNING.
 
-    secrets: exact values (the webhook secret, the key) to mask besides anything token- or id-shaped.
+    secrets are values to mask wherever they appear (Settings.secrets(): the token, the key, any other SecretStr).
     """
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, "_tropa", False)]:
@@ -90,4 +98,8 @@ def setup_logging(level: str = "INFO", stream: TextIO | None = None, secrets: It
     root.setLevel(level)
     for name in NOISY_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+    # The start-up retry loop logs to the bare "telegram.ext" logger, so a filter there sees its records.
+    startup = logging.getLogger("telegram.ext")
+    if not any(isinstance(f, RefusedTokenFilter) for f in startup.filters):
+        startup.addFilter(RefusedTokenFilter())
     return handler

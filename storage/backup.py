@@ -106,7 +106,9 @@ async def health(path: Path, key_opens: KeyCheck | None = None) -> Summary:
                 f"{path}: schema version {summary.version}, this Tropa expects {latest}: run `tropa migrate`"
             )
         if key_opens is not None and not await key_opens(db):
-            raise BackupError(f"{path}: TROPA_SECRET_KEY does not open its subscribers: set the key it was sealed with")
+            raise BackupError(
+                f"{path}: TROPA_SECRET_KEY does not open what is sealed in it: set the key it was sealed with"
+            )
     return summary
 
 
@@ -136,12 +138,7 @@ async def restore(
             if await in_use(db_path):
                 raise BackupError(f"{db_path}: a running bot has this database open: stop the bot first, then restore")
             refuse_existing(db_path, force, "back it up first (tropa backup) and add --force to replace it")
-        if key_opens is not None and not await key_opens(source):
-            raise BackupError(
-                f"{backup_path}: TROPA_SECRET_KEY does not open its subscribers: set the key that was in use when "
-                "the backup was made"
-            )
-        applied = await write_copy(source, db_path, force=True, upgrade=True)
+        applied = await write_copy(source, db_path, force=True, upgrade=True, key_opens=key_opens, origin=backup_path)
     return summary, applied
 
 
@@ -177,8 +174,19 @@ async def in_use(path: Path) -> bool:
     return False
 
 
-async def write_copy(source: aiosqlite.Connection, dest: Path, *, force: bool, upgrade: bool = False) -> list[str]:
-    """Back source up into a 0600 file beside dest, optionally migrate it, then move it into place."""
+async def write_copy(
+    source: aiosqlite.Connection,
+    dest: Path,
+    *,
+    force: bool,
+    upgrade: bool = False,
+    key_opens: KeyCheck | None = None,
+    origin: Path | None = None,
+) -> list[str]:
+    """Back source up into a 0600 file beside dest, optionally migrate it and try the key on it, then move it in.
+
+    The key is tried on the migrated copy: what it must open is what the current schema seals.
+    """
     dest.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     temp = dest.with_name(f".{dest.name}.{secrets.token_hex(4)}.partial")
     os.close(os.open(temp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
@@ -195,6 +203,11 @@ async def write_copy(source: aiosqlite.Connection, dest: Path, *, force: bool, u
             if upgrade:
                 applied = await schema.migrate(copy)
             await check(copy, dest)
+            if key_opens is not None and not await key_opens(copy):
+                raise BackupError(
+                    f"{origin or dest}: TROPA_SECRET_KEY does not open what is sealed in it: set the key that "
+                    "was in use when the backup was made"
+                )
         finally:
             await copy.close()
         put_in_place(temp, dest, force=force)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, decode_key, load_settings, parse_admin_ids
+from bot.config import ConfigError, decode_key, load_settings, parse_admin_ids, parse_mirrors
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 KEY_BYTES = bytes(range(32))
@@ -271,11 +271,9 @@ def test_the_webhook_must_be_on_the_proxy_domain(monkeypatch: pytest.MonkeyPatch
         load_settings().webhook()
 
 
-def test_secret_values_are_the_ones_set(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert load_settings().secret_values() == []
-    monkeypatch.setenv("TROPA_SECRET_KEY", KEY)
+def test_the_webhook_secret_is_among_the_secrets_the_log_masks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TROPA_WEBHOOK_SECRET", SECRET)
-    assert sorted(load_settings().secret_values()) == sorted([KEY, SECRET])
+    assert SECRET in load_settings().secrets()
 
 
 # systemd credentials
@@ -323,3 +321,83 @@ def test_decode_key_accepts_keygen_output_with_or_without_padding() -> None:
 def test_decode_key_refuses_anything_but_32_bytes(text: str) -> None:
     with pytest.raises(ValueError, match="urlsafe base64 of 32 bytes"):
         decode_key(text)
+
+
+def test_secrets_lists_every_secret_value_for_the_redactor(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().secrets() == []
+    monkeypatch.setenv("TROPA_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("TROPA_SECRET_KEY", KEY)
+    found = load_settings().secrets()
+    assert TOKEN in found
+    assert KEY in found
+    assert TOKEN.partition(":")[2] in found  # the token's secret half, in case the colon is encoded
+
+
+# Fallback contacts
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("@tropa_backup_bot", ("@tropa_backup_bot",)),
+        (
+            " @tropa_backup_bot , https://t.me/tropa_news,t.me/Tropa_Mirror/ ,",
+            ("@tropa_backup_bot", "@tropa_news", "@Tropa_Mirror"),
+        ),
+        (
+            "https://t.me/+AbCdEf123456, telegram.me/joinchat/AAAAAE_xyz12345",
+            (
+                "https://t.me/+AbCdEf123456",
+                "https://t.me/+AAAAAE_xyz12345",
+            ),
+        ),
+        ("@tropa_news, https://t.me/Tropa_News", ("@tropa_news",)),  # usernames ignore case: listed once
+        ("", ()),
+    ],
+)
+def test_parse_mirrors(text: str, expected: tuple[str, ...]) -> None:
+    assert parse_mirrors(text) == expected
+
+
+def test_mirrors_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TROPA_MIRRORS", "@tropa_backup_bot,https://t.me/tropa_news")
+    assert load_settings().mirrors == ("@tropa_backup_bot", "@tropa_news")
+    monkeypatch.delenv("TROPA_MIRRORS")
+    assert load_settings().mirrors == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tropa_backup_bot",
+        "@abc",
+        "@bad-name",
+        "@1tropa",
+        "https://example.org/tropa",
+        "https://t.me/tropa/12",
+        "t.me/+short",
+        "https://t.me/",
+        ",".join(f"@mirror_{n}" for n in range(11)),
+    ],
+)
+def test_bad_mirrors_are_one_line_naming_the_variable(text: str) -> None:
+    assert config_error(mirrors=text).startswith("TROPA_MIRRORS is invalid: ")
+
+
+# Flood limit
+
+
+def test_flood_limit_defaults_and_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = load_settings()
+    assert (settings.flood_burst, settings.flood_rate) == (20, 1.0)
+    monkeypatch.setenv("TROPA_FLOOD_BURST", "1000")
+    monkeypatch.setenv("TROPA_FLOOD_RATE", "0.5")
+    settings = load_settings()
+    assert (settings.flood_burst, settings.flood_rate) == (1000, 0.5)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("flood_burst", "0"), ("flood_burst", "x"), ("flood_rate", "0"), ("flood_rate", "-1")]
+)
+def test_bad_flood_limits_name_the_variable(name: str, value: str) -> None:
+    assert config_error(**{name: value}).startswith(f"TROPA_{name.upper()} is invalid: ")

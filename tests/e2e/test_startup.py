@@ -11,13 +11,15 @@ import socket
 import sys
 from pathlib import Path
 
+from bot.app import build_application, polling
 from bot.config import REPO_ROOT
+from bot.i18n import Texts
 from storage import subscribers
 from storage.crypto import Keys
 from storage.db import connect
 from storage.migrate import migrate
 from storage.subscribers import Schedule
-from tests.e2e.conftest import TOKEN
+from tests.e2e.conftest import TOKEN, make_settings, say
 from tests.emulator import BotApiEmulator
 
 
@@ -57,6 +59,71 @@ async def test_a_wrong_key_stops_start_up(emulator: BotApiEmulator, tmp_path: Pa
     assert "Traceback" not in err.decode()
 
 
+async def test_descriptions_are_set_per_language_and_only_when_they_change(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    texts = Texts.load()
+    settings = make_settings(emulator, tmp_path / "d.sqlite3")
+    async with polling(build_application(settings), poll_timeout=1):
+        pass
+    assert emulator.descriptions == {
+        "ru": texts.get("ru", "bot_description"),
+        "en": texts.get("en", "bot_description"),
+        "": texts.get("en", "bot_description"),
+    }
+    assert emulator.short_descriptions == {
+        "ru": texts.get("ru", "bot_short_description"),
+        "en": texts.get("en", "bot_short_description"),
+        "": texts.get("en", "bot_short_description"),
+    }
+    assert len(emulator.calls("setMyDescription")) == 3
+    async with polling(build_application(settings), poll_timeout=1):
+        pass
+    assert len(emulator.calls("setMyDescription")) == 3  # a restart found them set and spent nothing
+    assert len(emulator.calls("setMyShortDescription")) == 3
+
+
+async def test_a_failed_description_does_not_stop_start_up(emulator: BotApiEmulator, tmp_path: Path) -> None:
+    emulator.fail("setMyDescription", code=429, retry_after=30, times=3)
+    async with polling(build_application(make_settings(emulator, tmp_path / "f.sqlite3")), poll_timeout=1):
+        user = emulator.user(user_id=5551999, first_name="Tom", language_code="en")
+        assert (await say(emulator, user, "/start")).shown.startswith("Tropa")
+
+
+async def test_a_token_telegram_refuses_is_one_line_and_never_printed(emulator: BotApiEmulator, tmp_path: Path) -> None:
+    refused = "987654321:AAnother-token-telegram-does-not-know_1"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TROPA_")}
+    env.update(
+        {
+            "TROPA_BOT_TOKEN": refused,
+            "TROPA_API_BASE_URL": emulator.base_url,
+            "TROPA_DB_PATH": str(tmp_path / "t.sqlite3"),
+            "TROPA_SECRET_KEY": base64.urlsafe_b64encode(bytes([7]) * 32).decode(),
+            "TROPA_LOG_LEVEL": "DEBUG",
+        }
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        env=env,
+        cwd=REPO_ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    text = out.decode() + err.decode()
+    assert process.returncode == 2, text
+    assert (
+        err.decode().splitlines()[-1] == "tropa: TROPA_BOT_TOKEN was refused by Telegram: copy it again from @BotFather"
+    )
+    assert "Traceback" not in text
+    assert refused not in text
+    assert refused.partition(":")[2] not in text
+    assert env["TROPA_SECRET_KEY"] not in text
+
+
 async def run_until_exit(env: dict[str, str]) -> tuple[int | None, str]:
     """`tropa run` with exactly these TROPA_* variables; its exit code and stderr."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("TROPA_")}
@@ -81,14 +148,6 @@ def base_env(emulator: BotApiEmulator, tmp_path: Path) -> dict[str, str]:
         "TROPA_DB_PATH": str(tmp_path / "t.sqlite3"),
         "TROPA_SECRET_KEY": base64.urlsafe_b64encode(bytes(32)).decode(),
     }
-
-
-async def test_a_revoked_token_stops_start_up_with_one_line(emulator: BotApiEmulator, tmp_path: Path) -> None:
-    env = {**base_env(emulator, tmp_path), "TROPA_BOT_TOKEN": "123456789:AArevoked-token-that-telegram-refuses"}
-    code, err = await run_until_exit(env)
-    assert code == 2, err
-    (line,) = err.splitlines()
-    assert line.startswith("tropa: TROPA_BOT_TOKEN was refused by Telegram: it was revoked or mistyped; ")
 
 
 async def test_a_webhook_port_in_use_stops_start_up_with_one_line(emulator: BotApiEmulator, tmp_path: Path) -> None:

@@ -138,6 +138,25 @@ class BotApiEmulator:
         chat.add(msg)
         return self.state.updates.push({"channel_post" if channel else "message": msg.to_api()})
 
+    def backfill(self, user: FakeUser, count: int, *, age: float = 0.0) -> list[int]:
+        """Put count earlier messages in the user's private chat, the user's and the bot's in turn, dated `age`
+        seconds ago; no updates are pushed (they are history the bot already handled). Returns their ids."""
+        chat = self._chat_for(user, "private", None)
+        ids = []
+        for number in range(count):
+            from_bot = number % 2 == 1
+            msg = Msg(
+                message_id=chat.allocate_id(),
+                chat=chat,
+                sender=self.bot.to_api() if from_bot else user.to_api(),
+                from_bot=from_bot,
+                date=int(self.state.now() - age),
+                text=f"earlier message {number + 1}",
+                html=f"earlier message {number + 1}",
+            )
+            ids.append(chat.add(msg).message_id)
+        return ids
+
     def send_document(self, user: FakeUser, data: bytes, filename: str, caption: str | None = None) -> int:
         """Push a private message with a document the user uploaded; the bot can getFile and download it."""
         chat = self._chat_for(user, "private", None)

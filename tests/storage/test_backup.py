@@ -114,7 +114,7 @@ async def test_inspect_refuses_a_schema_newer_than_this_code(db: aiosqlite.Conne
 async def test_health(db: aiosqlite.Connection, db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     await subscribe(db, 5550004)
     assert (await backup.health(db_path, opens_with(KEYS))).subscribers == 1
-    with pytest.raises(BackupError, match="TROPA_SECRET_KEY does not open its subscribers"):
+    with pytest.raises(BackupError, match="TROPA_SECRET_KEY does not open what is sealed in it"):
         await backup.health(db_path, opens_with(OTHER_KEYS))
     with pytest.raises(BackupError, match="no database there"):
         await backup.health(db_path.with_name("gone.sqlite3"))
@@ -147,7 +147,7 @@ async def test_restore_refuses_the_wrong_key_and_changes_nothing(db: aiosqlite.C
     await backup.backup(db_path, copy)
     target = db_path.with_name("target.sqlite3")
     with pytest.raises(
-        BackupError, match="TROPA_SECRET_KEY does not open its subscribers: set the key that was in use"
+        BackupError, match="TROPA_SECRET_KEY does not open what is sealed in it: set the key that was in use"
     ):
         await backup.restore(copy, target, key_opens=opens_with(OTHER_KEYS))
     assert not target.exists()
@@ -185,3 +185,23 @@ async def test_in_use(db: aiosqlite.Connection, db_path: Path) -> None:
     assert await backup.in_use(db_path)
     await db.close()
     assert not await backup.in_use(db_path)
+
+
+async def test_a_backup_from_an_older_schema_is_upgraded_before_the_key_is_tried(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shipped = migrations()
+    monkeypatch.setattr(schema, "migrations", lambda: shipped[:-1])
+    old_path = tmp_path / "old.sqlite3"
+    old = await connect(old_path)
+    try:
+        await schema.migrate(old)
+        await subscribe(old, 5550010)
+    finally:
+        await old.close()
+    monkeypatch.setattr(schema, "migrations", lambda: shipped)
+    target = tmp_path / "now.sqlite3"
+    summary, applied = await backup.restore(old_path, target, key_opens=opens_with(KEYS))
+    assert summary.version == shipped[-2].version
+    assert applied == [shipped[-1].name]
+    assert (await backup.health(target, opens_with(KEYS))).subscribers == 1
