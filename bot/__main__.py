@@ -73,11 +73,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run(settings: Settings) -> int:
     """Long polling until SIGINT or SIGTERM."""
-    from bot.app import build_application
+    from bot.app import ALLOWED_UPDATES, build_application
 
     settings.key()  # fail fast, before any network
     app = build_application(settings)
-    app.run_polling(allowed_updates=["message", "callback_query", "inline_query"])
+    app.run_polling(allowed_updates=ALLOWED_UPDATES)
     return 0
 
 

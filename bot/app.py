@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -45,6 +45,8 @@ COMMANDS = (
     "privacy",
     "about",
 )
+# What the handlers use; Telegram then never sends the rest (edits, channel posts, member changes...).
+ALLOWED_UPDATES = ("message", "callback_query", "inline_query")
 TropaApp = Application[ExtBot[None], Context, dict[Any, Any], dict[Any, Any], Services, Any]
 
 
@@ -150,7 +152,9 @@ async def close_services(app: TropaApp) -> None:
 
 
 @asynccontextmanager
-async def polling(app: TropaApp, *, poll_timeout: int = 10) -> AsyncIterator[TropaApp]:
+async def polling(
+    app: TropaApp, *, poll_timeout: int = 10, allowed_updates: Sequence[str] = ALLOWED_UPDATES
+) -> AsyncIterator[TropaApp]:
     """Run the Application with long polling inside an async block, the way run_polling would."""
     await app.initialize()
     try:
@@ -158,9 +162,7 @@ async def polling(app: TropaApp, *, poll_timeout: int = 10) -> AsyncIterator[Tro
             await app.post_init(app)
         await app.start()
         assert app.updater is not None
-        await app.updater.start_polling(
-            poll_interval=0, timeout=poll_timeout, allowed_updates=["message", "callback_query", "inline_query"]
-        )
+        await app.updater.start_polling(poll_interval=0, timeout=poll_timeout, allowed_updates=allowed_updates)
         try:
             yield app
         finally:
