@@ -12,6 +12,7 @@ from typing import Any
 
 from .faults import DelayRule, FaultRule
 from .html_entities import utf16_len
+from .methods import file_suffix
 from .server import ApiServer
 from .state import JSON, Chat, EmulatorState, FakeUser, Msg, PendingQuery, Req, StoredFile
 from .validate import CANONICAL
@@ -22,6 +23,12 @@ _MESSAGE_KEYS = ("message", "edited_message", "channel_post", "edited_channel_po
 _NEW_MESSAGE_KEYS = ("message", "channel_post")
 ChatRef = int | FakeUser
 _BUSY_SLACK = 0.03
+
+
+def command_entities(text: str) -> list[JSON]:
+    """The bot_command entity Telegram puts on a text that starts with a command, if it does."""
+    match = _COMMAND_RE.match(text)
+    return [{"type": "bot_command", "offset": 0, "length": utf16_len(match.group())}] if match else []
 
 
 class BotApiEmulator:
@@ -117,8 +124,7 @@ class BotApiEmulator:
         """Push a text message from user (commands get a bot_command entity); returns the update_id."""
         chat = self._chat_for(user, chat_type, chat_id, title)
         if entities is None:
-            match = _COMMAND_RE.match(text)
-            entities = [{"type": "bot_command", "offset": 0, "length": utf16_len(match.group())}] if match else []
+            entities = command_entities(text)
         channel = chat.type == "channel"
         msg = Msg(
             message_id=chat.allocate_id(),
@@ -139,7 +145,7 @@ class BotApiEmulator:
     def upload(self, data: bytes, filename: str) -> JSON:
         """A file as a user uploads it: the Document object, which the bot can getFile and download."""
         file_id = self.state.new_id("BQAD")
-        path = f"documents/upload_{len(self.state.files)}_{filename}"
+        path = f"documents/upload_{len(self.state.files)}.{file_suffix(filename)}"
         stored = StoredFile(file_id, file_id[-16:], data, path, filename, None)
         self.state.files[file_id] = stored
         self.state.file_paths[path] = stored
@@ -165,7 +171,7 @@ class BotApiEmulator:
         """Push any raw update (update_id filled in if missing); well-formed chats/messages are remembered.
 
         A new message or channel post without a message_id gets its chat's next one, as Telegram would give it.
-        An update never brings a deleted message back, and an inaccessible message (date 0) is not remembered.
+        An update never brings a deleted message back; an inaccessible message (date 0) only tells of its chat.
         """
         raw = dict(raw)
         self._absorb(raw)
@@ -209,11 +215,11 @@ class BotApiEmulator:
         return chat
 
     def _absorb_message(self, message: Any) -> None:
-        if not isinstance(message, dict) or message.get("date") == 0:
+        if not isinstance(message, dict):
             return
         chat = self._chat_of(message)
         message_id = message.get("message_id")
-        if chat is None or not isinstance(message_id, int) or isinstance(message_id, bool):
+        if chat is None or message.get("date") == 0 or not isinstance(message_id, int) or isinstance(message_id, bool):
             return
         earlier = chat.messages.get(message_id)
         if earlier is not None and earlier.deleted:
@@ -234,6 +240,10 @@ class BotApiEmulator:
                 extra={k: val for k, val in message.items() if k not in known},
             )
         )
+
+    def delete(self, chat_id: ChatRef, message_id: int) -> None:
+        """The person deleted a message (in a private chat, for both sides); the bot is not told."""
+        self.message(chat_id, message_id).deleted = True
 
     def click(self, user: FakeUser, message_id: int, data: str, *, chat_id: int | None = None) -> int:
         """Push a callback_query from user on a message (default: in user's private chat) with any data."""

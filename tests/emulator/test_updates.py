@@ -166,6 +166,10 @@ async def test_send_update_gives_new_messages_the_next_id_and_never_revives_a_de
     inaccessible = {"chat": chat, "message_id": 99, "date": 0}
     emu.send_update({"callback_query": {"id": "r", "from": sender, "chat_instance": "1", "message": inaccessible}})
     assert 99 not in emu.chat(alisa).messages  # type: ignore[union-attr]
+    other = {"chat": {"id": 4242, "type": "private", "first_name": "B"}, "message_id": 7, "date": 0}
+    emu.send_update({"callback_query": {"id": "s", "from": sender, "chat_instance": "2", "message": other}})
+    assert emu.messages(4242) == []
+    assert await api.ok("sendMessage", chat_id=4242, text="the chat exists") is not None
 
 
 async def test_issued_queries_are_answerable_once(emu: BotApiEmulator, api: RawApi, alisa: FakeUser) -> None:
