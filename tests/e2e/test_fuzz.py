@@ -44,7 +44,7 @@ PEOPLE = [
     FakeUser(3012345676, "🦊" * 30, "x" * 64, "fox_" + "x" * 28, "uk"),
     FakeUser(ADMIN_ID, "Anna", None, "anna_admin", "ru"),
 ]
-GROUPS = [(-4001234567, "group", "Книжный клуб"), (-1001234500001, "supergroup", "Activists ‮RTL‬")]
+GROUPS = [(-4001234567, "group", "Книжный клуб"), (-1001234500001, "supergroup", "Activists \u202eRTL\u202c")]
 CHANNEL = (-1009876500001, "channel", "Новости")
 OTHER_BOT = {"id": 5000000001, "is_bot": True, "first_name": "Other", "username": "other_bot"}
 THIS_BOT = {"id": 123456789, "is_bot": True, "first_name": "Tropa Test", "username": "tropa_test_bot"}
