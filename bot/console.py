@@ -163,13 +163,21 @@ class ConsoleApi:
             print("\n(inline results) " + "; ".join(r.get("title", "") for r in results), file=self.out)
             print("> ", end="", file=self.out, flush=True)
             return True
+        if method in {"deleteMessage", "deleteMessages"}:
+            ids = _json(params.get("message_ids")) or [params.get("message_id")]
+            gone = [self.messages.pop(int(i)) for i in ids if i is not None and int(i) in self.messages]
+            if gone:
+                print(f"\n(the bot deleted {len(gone)} messages above)", file=self.out)
+            return True
+        if method == "getMyDescription":
+            return {"description": ""}
+        if method == "getMyShortDescription":
+            return {"short_description": ""}
         if method in {
             "deleteWebhook",
             "setMyCommands",
             "setMyDescription",
             "setMyShortDescription",
-            "deleteMessage",
-            "deleteMessages",
             "sendChatAction",
             "close",
             "logOut",

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter, OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -13,6 +15,8 @@ from telegram.request import BaseRequest
 
 from bot.config import Settings
 from bot.digest import Deliverer
+from bot.disappearing import Disappearing
+from bot.flood import FloodGate
 from bot.i18n import Texts
 from bot.views import Views
 from storage.crypto import Keys
@@ -35,6 +39,9 @@ class Services:
     searcher: Searcher | None = None
     views: Views | None = None
     deliverer: Deliverer | None = None
+    disappearing: Disappearing | None = None
+    flood: FloodGate | None = None  # token buckets by HMAC, memory only
+    clock: Callable[[], float] = time.time  # wall clock for due times; tests follow the emulator's instead
     broadcast_request: BaseRequest | None = None  # the transport digests use; the console's stays in process
     announcing: asyncio.Event | None = None  # set while an announcement goes out; setting .cancel stops it
     usage: Counter[str] = field(default_factory=Counter)  # events since the last flush: names only, no people
@@ -111,6 +118,14 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], Serv
     @property
     def deliverer(self) -> Deliverer:
         return _need(self.bot_data.deliverer, "digest delivery")
+
+    @property
+    def disappearing(self) -> Disappearing:
+        return _need(self.bot_data.disappearing, "disappearing messages")
+
+    @property
+    def flood(self) -> FloodGate:
+        return _need(self.bot_data.flood, "the flood limit")
 
     @property
     def views(self) -> Views:

@@ -9,6 +9,8 @@ Callback data is short, self-describing and never carries a person's id:
   a:<act>:<slug>    an admin's confirmation (del, keep); refused for anyone who is not an admin
   e:<step>[:arg]    the admin's item editor: f field, v enum value, l language, s save, o save on top, x cancel
   o:<step>          an announcement: go (send), x (drop the draft), stop (cancel while sending)
+  d:<hours>         disappearing messages: 0 (off), 1 or 24
+  w:<step>          after /wipe: f (forget everything too), k (keep the settings)
   n                 a button that does nothing (the page counter)
 """
 
@@ -32,7 +34,8 @@ CALLBACK_RE = re.compile(
     r"|b:(?P<step>[trwhsvnuf])(?::(?P<args>[0-9d]{1,2}(?::[0-9d]{1,2}){0,2}))?"
     r"|a:(?P<act>del|keep):(?P<a_slug>[a-z][a-z0-9-]{1,39})"
     r"|e:(?P<e_step>[fvlsox])(?::(?P<e_arg>[a-z_]{1,20}))?"
-    r"|o:(?P<o_step>go|x|stop))"
+    r"|o:(?P<o_step>go|x|stop)"
+    r"|d:(?P<hours>0|1|24)|w:(?P<w_step>[fk]))"
 )
 
 
@@ -64,6 +67,10 @@ def parse_callback(data: str | None) -> Callback | None:
     if match.group("v_section"):
         section = match.group("v_section")
         return Callback("item", section=section, slug=match.group("slug")) if section in SECTIONS else None
+    if match.group("hours"):
+        return Callback("disappear", step=match.group("hours"))
+    if match.group("w_step"):
+        return Callback("wipe", step=match.group("w_step"))
     if match.group("o_step"):
         return Callback("announce", step=match.group("o_step"))
     if match.group("e_step"):
@@ -87,6 +94,30 @@ def kind_is(*kinds: str) -> Callable[[object], bool]:
         return parsed is not None and parsed.kind in kinds
 
     return check
+
+
+DISAPPEAR_HOURS = (0, 1, 24)
+
+
+def disappearing_row(texts: Texts, lang: str, seconds: int) -> list[InlineKeyboardButton]:
+    """Off, 1 hour, 24 hours, with a check mark on the current choice."""
+    return [
+        InlineKeyboardButton(
+            ("✅ " if hours * 3600 == seconds else "") + texts.label(lang, "disappear_button", str(hours * 3600)),
+            callback_data=f"d:{hours}",
+        )
+        for hours in DISAPPEAR_HOURS
+    ]
+
+
+def wipe_offer(texts: Texts, lang: str) -> InlineKeyboardMarkup:
+    """Forget everything too, or keep the settings."""
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(texts.get(lang, "wipe_forget"), callback_data="w:f")],
+            [InlineKeyboardButton(texts.get(lang, "wipe_keep"), callback_data="w:k")],
+        ]
+    )
 
 
 def section_data(section: str, page: int = 0) -> str:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 
 import aiosqlite
 
+from storage import deletions
 from storage.crypto import Keys, SealError
 from storage.db import checkpoint
 
@@ -148,13 +149,19 @@ async def remove_many(db: aiosqlite.Connection, lookups: list[bytes]) -> None:
 
 
 async def key_opens(db: aiosqlite.Connection, keys: Keys) -> bool:
-    """Whether the key opens the sealed ids (True when there are none yet): a wrong key must stop start-up."""
+    """Whether the key opens what is sealed (True when nothing is yet): a wrong key must stop start-up.
+
+    A pending deletion is tried too: with no subscribers, a wrong key would otherwise drop every deletion owed.
+    """
     async with db.execute("SELECT sealed FROM subscribers LIMIT 1") as cursor:
-        row = await cursor.fetchone()
-    if row is None:
-        return True
+        subscriber = await cursor.fetchone()
+    async with db.execute("SELECT sealed FROM deletions LIMIT 1") as cursor:
+        deletion = await cursor.fetchone()
     try:
-        keys.unseal(row[0])
+        if subscriber is not None:
+            keys.unseal(subscriber[0])
+        if deletion is not None:
+            keys.unseal_deletion(deletion[0])
     except SealError:
         return False
     return True
@@ -243,9 +250,10 @@ async def counts(db: aiosqlite.Connection) -> dict[str, int]:
 
 
 async def rotate(db: aiosqlite.Connection, old: Keys, new: Keys) -> int:
-    """Re-seal every subscriber under new keys in one transaction; language choices of non-subscribers are dropped.
+    """Re-seal every subscriber and pending deletion under new keys in one transaction.
 
-    Those are stored under a one-way HMAC of the chat id, so there is nothing to re-key them from.
+    The choices of people who are not subscribed are dropped: they are stored under a one-way HMAC of the chat id,
+    so there is nothing to re-key them from.
     """
     await db.commit()
     await db.execute("BEGIN IMMEDIATE")
@@ -256,16 +264,17 @@ async def rotate(db: aiosqlite.Connection, old: Keys, new: Keys) -> int:
         for row in rows:
             chat_id = old.unseal(row["sealed"])
             moved.append((new.lookup(chat_id), new.seal(chat_id), row["lookup"]))
-        langs = {}
-        async with db.execute("SELECT lookup, lang FROM prefs") as cursor:
-            for lookup, lang in await cursor.fetchall():
-                langs[bytes(lookup)] = lang
+        choices = {}
+        async with db.execute("SELECT lookup, lang, disappear FROM prefs") as cursor:
+            for lookup, lang, disappear in await cursor.fetchall():
+                choices[bytes(lookup)] = (lang, disappear)
         await db.execute("DELETE FROM prefs")
         await db.executemany("UPDATE subscribers SET lookup = ?, sealed = ? WHERE lookup = ?", moved)
         await db.executemany(
-            "INSERT INTO prefs (lookup, lang) VALUES (?, ?)",
-            [(new_lookup, langs[old_lookup]) for new_lookup, _, old_lookup in moved if old_lookup in langs],
+            "INSERT INTO prefs (lookup, lang, disappear) VALUES (?, ?, ?)",
+            [(new_lookup, *choices[old_lookup]) for new_lookup, _, old_lookup in moved if old_lookup in choices],
         )
+        await deletions.reseal(db, old, new)
         await db.commit()
     except BaseException:
         await db.rollback()

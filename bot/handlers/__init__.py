@@ -8,10 +8,12 @@ from bot.handlers import (
     admin,
     announce,
     content_files,
+    disappearing,
     edit,
     editorial,
     errors,
     fallback,
+    flood,
     forget,
     groups,
     info,
@@ -21,12 +23,15 @@ from bot.handlers import (
     sections,
     start,
     subscribe,
+    wipe,
 )
 
 
 def register_all(app: Application) -> None:  # type: ignore[type-arg]
-    """Specific commands first, admin commands (unknown to everyone else), plain-text search, catch-alls last."""
-    readers = (start, sections, subscribe, forget, info, language)
+    """Guards in groups of their own first; then specific commands, admin commands (unknown to everyone else),
+    plain-text search, catch-alls last."""
+    guards = (disappearing, flood)  # groups -2 and -1: note the message for deletion, then the flood limit
+    readers = (start, sections, subscribe, forget, wipe, info, language)
     editors = (admin, edit, editorial, content_files, announce)
-    for feature in (*readers, *editors, inline, groups, search, fallback, errors):
+    for feature in (*guards, *readers, *editors, inline, groups, search, fallback, errors):
         feature.register(app)

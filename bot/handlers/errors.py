@@ -16,12 +16,15 @@ from bot.i18n import lang_from_code
 log = logging.getLogger("tropa.errors")
 
 
+PLUMBING = ("bot.outbox", "bot.transport")  # every API call passes through these: naming them says nothing
+
+
 def handler_name(error: BaseException) -> str:
     """The innermost function of ours in the traceback: enough to find the bug, nothing about the person."""
     name = "unknown"
     for frame, _ in traceback.walk_tb(error.__traceback__):
         module = frame.f_globals.get("__name__", "")
-        if module.startswith(("bot.", "storage.")):
+        if module.startswith(("bot.", "storage.")) and module not in PLUMBING:
             name = f"{module}.{frame.f_code.co_name}"
     return name
 

@@ -11,18 +11,36 @@ from bot.render import esc
 from storage import prefs, subscribers
 
 
-async def forget_everything(update: Update, context: Context, lang: str) -> None:
-    """Delete the subscription and the language choice; the WAL is checkpointed so the bytes leave the disk."""
-    chat = update.effective_chat
-    if chat is None:
-        return
-    lookup = context.keys.lookup(chat.id)
+async def forget_chat(context: Context, chat_id: int, lang: str, *, count_pending: bool = True) -> list[str]:
+    """Delete the subscription, the choices and the deletions this chat is owed; what there was, in words.
+
+    Owed deletions are carried out now rather than dropped: the person asked for those messages to go, and
+    forgetting them would leave the messages in the chat for good. The WAL is checkpointed at every step.
+    """
+    lookup = context.keys.lookup(chat_id)
     t = context.texts
     deleted = []
     if await subscribers.remove(context.db, lookup):
         deleted.append(t.get(lang, "forgot_subscription"))
-    if await prefs.forget(context.db, lookup):
+    forgotten = await prefs.forget(context.db, lookup)
+    context.disappearing.forgotten(chat_id)
+    if forgotten.lang:
         deleted.append(t.get(lang, "forgot_language"))
+    if forgotten.disappear:
+        deleted.append(t.get(lang, "forgot_disappearing"))
+    messages = await context.disappearing.delete_now(context.bot, chat_id)
+    if messages and count_pending:
+        deleted.append(t.plural(lang, "forgot_pending", messages))
+    return deleted
+
+
+async def forget_everything(update: Update, context: Context, lang: str) -> None:
+    """Forget this chat and say what was deleted."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    deleted = await forget_chat(context, chat.id, lang)
+    t = context.texts
     text = t.get(lang, "forgot_all", what=", ".join(deleted)) if deleted else t.get(lang, "forgot_nothing")
     await respond(update, context, esc(text))
 

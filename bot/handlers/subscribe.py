@@ -1,5 +1,7 @@
 """Digest subscriptions: /subscribe with buttons (topics, rhythm, day, hour), /settings and /unsubscribe.
 
+/settings also shows the disappearing-messages choice, to everyone (bot/handlers/disappearing.py stores it).
+
 The choices in progress travel in the buttons' callback data, so nothing is stored until the person saves.
 """
 
@@ -89,37 +91,49 @@ def hour_markup(texts: Texts, lang: str, mask: int, day: str) -> InlineKeyboardM
     return InlineKeyboardMarkup(rows)
 
 
-def settings_markup(texts: Texts, lang: str, choice: Choice) -> InlineKeyboardMarkup:
+def settings_markup(texts: Texts, lang: str, choice: Choice | None, disappear: int) -> InlineKeyboardMarkup:
+    """The subscription's buttons (or Subscribe), the disappearing-messages choice, the menu."""
     t = texts
-    sound = ("settings_sound_off", "b:n:0") if choice.sound else ("settings_sound_on", "b:n:1")
-    return InlineKeyboardMarkup(
-        [
+    if choice is None:
+        rows = [[InlineKeyboardButton(t.get(lang, "subscribe_button"), callback_data=f"b:t:{DEFAULT_TOPICS}")]]
+    else:
+        sound = ("settings_sound_off", "b:n:0") if choice.sound else ("settings_sound_on", "b:n:1")
+        rows = [
             [InlineKeyboardButton(t.get(lang, "settings_change"), callback_data=f"b:t:{choice.schedule.topics}")],
             [InlineKeyboardButton(t.get(lang, sound[0]), callback_data=sound[1])],
             [
                 InlineKeyboardButton(t.get(lang, "settings_unsubscribe"), callback_data="b:u"),
                 InlineKeyboardButton(t.get(lang, "settings_forget"), callback_data="b:f"),
             ],
-            [InlineKeyboardButton(t.get(lang, "menu"), callback_data=keyboards.MENU)],
         ]
-    )
+    rows.append(keyboards.disappearing_row(t, lang, disappear))
+    rows.append([InlineKeyboardButton(t.get(lang, "menu"), callback_data=keyboards.MENU)])
+    return InlineKeyboardMarkup(rows)
+
+
+def disappearing_html(texts: Texts, lang: str, seconds: int) -> str:
+    """The choice in words and what it does."""
+    t = texts
+    after = t.label(lang, "disappear_after", str(seconds))
+    state = t.get(lang, "disappear_state_on", after=after) if seconds else t.get(lang, "disappear_state_off")
+    return t.get(lang, "disappear_title", state=esc(state)) + "\n" + esc(t.get(lang, "disappear_about"))
 
 
 async def show_settings(update: Update, context: Context, lang: str) -> None:
-    """The current subscription with buttons to change it, or an offer to subscribe."""
+    """The subscription (or an offer to subscribe) and the disappearing-messages choice, with buttons to change."""
     chat = update.effective_chat
     if chat is None:
         return
     t = context.texts
     choice = await subscribers.get(context.db, context.keys.lookup(chat.id))
-    if choice is None:
-        markup = InlineKeyboardMarkup(
-            [[InlineKeyboardButton(t.get(lang, "subscribe_button"), callback_data=f"b:t:{DEFAULT_TOPICS}")]]
-        )
-        await respond(update, context, esc(t.get(lang, "settings_none")), markup)
-        return
-    text = t.get(lang, "settings_view", summary=summary(t, lang, choice))
-    await respond(update, context, text, settings_markup(t, lang, choice))
+    disappear = context.disappearing.after(chat.id)
+    head = (
+        esc(t.get(lang, "settings_none"))
+        if choice is None
+        else t.get(lang, "settings_view", summary=summary(t, lang, choice))
+    )
+    text = head + "\n\n" + disappearing_html(t, lang, disappear)
+    await respond(update, context, text, settings_markup(t, lang, choice, disappear))
 
 
 @timed("subscribe")

@@ -20,9 +20,9 @@ def texts() -> Texts:
 
 @pytest.fixture
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """No TROPA_* variables and a working directory with no .env file."""
+    """No TROPA_* variables, no systemd credentials and a working directory with no .env file."""
     for name in list(os.environ):
-        if name.startswith("TROPA_"):
+        if name.startswith("TROPA_") or name == "CREDENTIALS_DIRECTORY":
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
     return tmp_path

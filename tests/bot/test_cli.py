@@ -228,3 +228,47 @@ def assert_one_line_operator_error_any(result: subprocess.CompletedProcess[str],
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith(f"tropa: {name} ")
     assert len(result.stderr.splitlines()) == 1
+
+
+def test_keygen_webhook_prints_a_secret_telegram_accepts(tmp_path: Path) -> None:
+    result = tropa("keygen", "--webhook", cwd=tmp_path)
+    assert result.returncode == 0
+    secret = result.stdout.strip()
+    assert result.stdout == secret + "\n"
+    assert re.fullmatch(r"[A-Za-z0-9_-]{40,256}", secret)
+    assert tropa("keygen", "--webhook", cwd=tmp_path).stdout.strip() != secret
+
+
+def test_database_commands_answer_in_one_line(tmp_path: Path) -> None:
+    db = str(tmp_path / "data" / "tropa.sqlite3")
+    missing = tropa("health", cwd=tmp_path, db_path=db)
+    assert (missing.returncode, missing.stdout) == (1, "")
+    assert missing.stderr == f"tropa: {db}: no database there\n"
+    assert not (tmp_path / "data").exists(), "health must not create a database"
+    migrated = tropa("migrate", cwd=tmp_path, db_path=db)
+    assert migrated.returncode == 0
+    assert re.fullmatch(r"applied (\d{4}_\w+\.sql, )*\d{4}_\w+\.sql: schema \d+\n", migrated.stdout)
+    assert tropa("migrate", cwd=tmp_path, db_path=db).stdout.endswith(": up to date\n")
+    healthy = tropa("health", cwd=tmp_path, db_path=db, secret_key=KEY)
+    assert (healthy.returncode, healthy.stderr) == (0, "")
+    assert re.fullmatch(r"healthy: schema \d+, 0 items, 0 subscribers\n", healthy.stdout)
+    copy = tmp_path / "copy.sqlite3"
+    assert tropa("backup", str(copy), cwd=tmp_path, db_path=db).returncode == 0
+    again = tropa("backup", str(copy), cwd=tmp_path, db_path=db)
+    assert (again.returncode, again.stderr) == (
+        1,
+        f"tropa: {copy}: already exists: choose another name, or add --force to replace it\n",
+    )
+    assert tropa("backup", "--force", str(copy), cwd=tmp_path, db_path=db).returncode == 0
+    (tmp_path / "notes.txt").write_text("not a database")
+    refused = tropa("restore", "notes.txt", cwd=tmp_path, db_path=db)
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("tropa: notes.txt: not a SQLite database")
+    assert len(refused.stderr.splitlines()) == 1
+
+
+def test_backup_needs_a_path(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["backup"])
+    assert exited.value.code == 2
+    assert "the following arguments are required: path" in capsys.readouterr().err

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, decode_key, load_settings, parse_admin_ids
+from bot.config import ConfigError, decode_key, load_settings, parse_admin_ids, parse_mirrors
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 KEY_BYTES = bytes(range(32))
@@ -189,6 +189,125 @@ def test_secrets_never_print(monkeypatch: pytest.MonkeyPatch) -> None:
         assert KEY not in shown
 
 
+# Webhook mode
+
+
+SECRET = "hook-Secret_42"
+
+
+def test_polling_unless_a_webhook_url_is_set() -> None:
+    settings = load_settings()
+    assert settings.webhook() is None
+    assert (settings.listen, settings.port) == ("127.0.0.1", 8080)
+
+
+def test_webhook_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TROPA_WEBHOOK_URL", "https://bot.example.org:8443/tg/updates")
+    monkeypatch.setenv("TROPA_WEBHOOK_SECRET", SECRET)
+    monkeypatch.setenv("TROPA_LISTEN", "10.1.2.3")
+    monkeypatch.setenv("TROPA_PORT", "9000")
+    hook = load_settings().webhook()
+    assert hook is not None
+    assert (hook.url, hook.path, hook.secret, hook.listen, hook.port) == (
+        "https://bot.example.org:8443/tg/updates",
+        "/tg/updates",
+        SECRET,
+        "10.1.2.3",
+        9000,
+    )
+    assert SECRET not in repr(hook)
+    assert SECRET not in repr(load_settings())
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://bot.example.org/tg", "bot.example.org/tg", "https:///tg", "https://user:pw@bot.example.org/tg", "ftp://x"],
+)
+def test_a_webhook_url_must_be_public_https(url: str) -> None:
+    assert config_error(webhook_url=url).startswith("TROPA_WEBHOOK_URL is invalid: must be the public https://")
+
+
+def test_a_webhook_url_on_a_port_telegram_does_not_deliver_to() -> None:
+    assert config_error(webhook_url="https://bot.example.org:8080/tg") == (
+        "TROPA_WEBHOOK_URL is invalid: Telegram only delivers to ports 443, 80, 88 and 8443"
+    )
+
+
+def test_webhook_mode_needs_a_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TROPA_WEBHOOK_URL", "https://bot.example.org/tg")
+    with pytest.raises(ConfigError, match=r"^TROPA_WEBHOOK_SECRET is not set: .*`tropa keygen --webhook`"):
+        load_settings().webhook()
+
+
+@pytest.mark.parametrize("secret", ["has space", "x" * 257, "слово", "a=b", "semi;colon"])
+def test_a_malformed_webhook_secret_names_the_variable_without_echoing_it(secret: str) -> None:
+    message = config_error(webhook_secret=secret)
+    assert message.startswith("TROPA_WEBHOOK_SECRET is invalid: must be 1 to 256 of A-Z, a-z, 0-9, _ and -")
+    assert secret not in message
+
+
+@pytest.mark.parametrize("secret", ["a", "x" * 256, "A-z_0-9"])
+def test_webhook_secrets_telegram_accepts(secret: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TROPA_WEBHOOK_SECRET", secret)
+    settings = load_settings()
+    assert settings.webhook_secret is not None
+    assert settings.webhook_secret.get_secret_value() == secret
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("listen", "localhost:80"), ("listen", "any"), ("port", "0"), ("port", "x")]
+)
+def test_bad_listen_address_or_port(name: str, value: str) -> None:
+    assert config_error(**{name: value}).startswith(f"TROPA_{name.upper()} is invalid: ")
+
+
+def test_the_webhook_must_be_on_the_proxy_domain(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TROPA_WEBHOOK_URL", "https://bot.example.org/tg")
+    monkeypatch.setenv("TROPA_WEBHOOK_SECRET", SECRET)
+    monkeypatch.setenv("TROPA_PROXY_DOMAIN", "Bot.Example.org")
+    assert load_settings().webhook() is not None
+    monkeypatch.setenv("TROPA_PROXY_DOMAIN", "other.example.org")
+    with pytest.raises(ConfigError, match=r"^TROPA_WEBHOOK_URL must be on TROPA_PROXY_DOMAIN"):
+        load_settings().webhook()
+
+
+def test_the_webhook_secret_is_among_the_secrets_the_log_masks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TROPA_WEBHOOK_SECRET", SECRET)
+    assert SECRET in load_settings().secrets()
+
+
+# systemd credentials
+
+
+def test_secrets_are_read_from_systemd_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / "TROPA_BOT_TOKEN").write_text(TOKEN + "\n")
+    (tmp_path / "TROPA_SECRET_KEY").write_text(KEY + "\n")
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(tmp_path))
+    settings = load_settings()
+    assert settings.token() == TOKEN
+    assert settings.key() == KEY_BYTES
+
+
+def test_the_environment_wins_over_a_credential(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / "TROPA_LOG_LEVEL").write_text("ERROR")
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(tmp_path))
+    assert load_settings().log_level == "ERROR"
+    monkeypatch.setenv("TROPA_LOG_LEVEL", "DEBUG")
+    assert load_settings().log_level == "DEBUG"
+
+
+def test_a_credentials_directory_that_is_gone_is_ignored(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(tmp_path / "gone"))
+    assert load_settings().bot_token is None
+
+
+def test_a_malformed_credential_names_the_variable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / "TROPA_SECRET_KEY").write_text("not a key")
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(tmp_path))
+    with pytest.raises(ConfigError, match=r"^TROPA_SECRET_KEY is invalid: must be urlsafe base64 of 32 bytes"):
+        load_settings()
+
+
 # Keys
 
 
@@ -202,3 +321,83 @@ def test_decode_key_accepts_keygen_output_with_or_without_padding() -> None:
 def test_decode_key_refuses_anything_but_32_bytes(text: str) -> None:
     with pytest.raises(ValueError, match="urlsafe base64 of 32 bytes"):
         decode_key(text)
+
+
+def test_secrets_lists_every_secret_value_for_the_redactor(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().secrets() == []
+    monkeypatch.setenv("TROPA_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("TROPA_SECRET_KEY", KEY)
+    found = load_settings().secrets()
+    assert TOKEN in found
+    assert KEY in found
+    assert TOKEN.partition(":")[2] in found  # the token's secret half, in case the colon is encoded
+
+
+# Fallback contacts
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("@tropa_backup_bot", ("@tropa_backup_bot",)),
+        (
+            " @tropa_backup_bot , https://t.me/tropa_news,t.me/Tropa_Mirror/ ,",
+            ("@tropa_backup_bot", "@tropa_news", "@Tropa_Mirror"),
+        ),
+        (
+            "https://t.me/+AbCdEf123456, telegram.me/joinchat/AAAAAE_xyz12345",
+            (
+                "https://t.me/+AbCdEf123456",
+                "https://t.me/+AAAAAE_xyz12345",
+            ),
+        ),
+        ("@tropa_news, https://t.me/Tropa_News", ("@tropa_news",)),  # usernames ignore case: listed once
+        ("", ()),
+    ],
+)
+def test_parse_mirrors(text: str, expected: tuple[str, ...]) -> None:
+    assert parse_mirrors(text) == expected
+
+
+def test_mirrors_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TROPA_MIRRORS", "@tropa_backup_bot,https://t.me/tropa_news")
+    assert load_settings().mirrors == ("@tropa_backup_bot", "@tropa_news")
+    monkeypatch.delenv("TROPA_MIRRORS")
+    assert load_settings().mirrors == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tropa_backup_bot",
+        "@abc",
+        "@bad-name",
+        "@1tropa",
+        "https://example.org/tropa",
+        "https://t.me/tropa/12",
+        "t.me/+short",
+        "https://t.me/",
+        ",".join(f"@mirror_{n}" for n in range(11)),
+    ],
+)
+def test_bad_mirrors_are_one_line_naming_the_variable(text: str) -> None:
+    assert config_error(mirrors=text).startswith("TROPA_MIRRORS is invalid: ")
+
+
+# Flood limit
+
+
+def test_flood_limit_defaults_and_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = load_settings()
+    assert (settings.flood_burst, settings.flood_rate) == (20, 1.0)
+    monkeypatch.setenv("TROPA_FLOOD_BURST", "1000")
+    monkeypatch.setenv("TROPA_FLOOD_RATE", "0.5")
+    settings = load_settings()
+    assert (settings.flood_burst, settings.flood_rate) == (1000, 0.5)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("flood_burst", "0"), ("flood_burst", "x"), ("flood_rate", "0"), ("flood_rate", "-1")]
+)
+def test_bad_flood_limits_name_the_variable(name: str, value: str) -> None:
+    assert config_error(**{name: value}).startswith(f"TROPA_{name.upper()} is invalid: ")

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from bot.app import DESCRIPTION_LIMITS
 from bot.i18n import DEFAULT_LANG, LANGS, PLURAL_FORMS, Texts, lang_from_code, plural_form
 from bot.render import MESSAGE_LIMIT, html_problem, visible_length
 from storage.content_files import SECTIONS, Conscription, Contact, Org, Status, Tactic
@@ -122,6 +123,29 @@ def test_every_content_value_has_a_label(texts: Texts, group: str, values: set[s
     assert len(values) >= 2
     for lang in LANGS:
         assert set(texts.tables[lang][group]) == values, (lang, group)
+
+
+def test_bot_descriptions_fit_telegram(texts: Texts) -> None:
+    for lang in LANGS:
+        for key, limit in DESCRIPTION_LIMITS.items():
+            assert 1 <= len(texts.get(lang, key)) <= limit, (lang, key)
+
+
+def test_pop_ups_fit_telegram(texts: Texts) -> None:
+    # answerCallbackQuery takes 200 characters; the longest list of what /wipe can forget must fit.
+    for lang in LANGS:
+        everything = ", ".join(
+            texts.get(lang, k) for k in ("forgot_subscription", "forgot_language", "forgot_disappearing")
+        )
+        for key, values in (
+            ("wipe_forgot", {"what": everything}),
+            ("disappear_now_on", {"after": texts.label(lang, "disappear_after", "86400")}),
+            ("disappear_now_off", {}),
+            ("flood_notice", {}),
+            ("wipe_kept", {}),
+            ("wipe_forgot_nothing", {}),
+        ):
+            assert len(texts.get(lang, key, **values)) <= 200, (lang, key)
 
 
 def test_command_descriptions_fit_telegram(texts: Texts) -> None:

@@ -43,6 +43,8 @@ def every_keyboard(texts: Texts) -> list[InlineKeyboardMarkup]:
                 markups.append(keyboards.section_page(texts, lang, section, listed(30), page))
             markups.append(keyboards.item_view(texts, lang, section, 9999, related))
         markups.append(keyboards.results(texts, lang, related * 8))
+        markups.append(keyboards.wipe_offer(texts, lang))
+        markups += [InlineKeyboardMarkup([keyboards.disappearing_row(texts, lang, s)]) for s in (0, 3600, 86400)]
     return markups
 
 
@@ -75,6 +77,10 @@ def test_every_callback_we_make_parses_back(texts: Texts) -> None:
         ("v:tactics:letters", Callback("item", section="tactics", slug="letters")),
         ("l:ru", Callback("lang", lang="ru")),
         ("l:en", Callback("lang", lang="en")),
+        ("d:0", Callback("disappear", step="0")),
+        ("d:24", Callback("disappear", step="24")),
+        ("w:f", Callback("wipe", step="f")),
+        ("w:k", Callback("wipe", step="k")),
     ],
 )
 def test_parse_callback(data: str, parsed: Callback) -> None:
@@ -106,6 +112,12 @@ def test_parse_callback(data: str, parsed: Callback) -> None:
         "l:RU",
         "l:rus",
         "V:tactics:letters",
+        "d:2",
+        "d:01",
+        "d:-1",
+        "d:",
+        "w:x",
+        "w:f:1",
     ],
 )
 def test_parse_callback_refuses_forged_data(data: str | None) -> None:
@@ -115,6 +127,12 @@ def test_parse_callback_refuses_forged_data(data: str | None) -> None:
 @pytest.mark.parametrize("data", ["m\n", "v:tactics:letters\n", "s:tactics:\u0663", "s:tactics:\uff11"])
 def test_parse_callback_refuses_data_we_never_make(data: str) -> None:
     assert parse_callback(data) is None
+
+
+def test_the_disappearing_row_marks_the_current_choice(texts: Texts) -> None:
+    row = keyboards.disappearing_row(texts, "en", 3600)
+    assert [(b.text, b.callback_data) for b in row] == [("Off", "d:0"), ("✅ 1 hour", "d:1"), ("24 hours", "d:24")]
+    assert [b.text for b in keyboards.disappearing_row(texts, "ru", 0)] == ["✅ Выкл.", "1 час", "24 часа"]
 
 
 def test_main_menu(texts: Texts) -> None:

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from bot.logs import NOISY_LOGGERS, RedactingFilter, redact, setup_logging
+from bot.logs import NOISY_LOGGERS, RedactingFilter, redact, secrets_pattern, setup_logging
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 CHAT_ID = "987654321"
@@ -132,3 +132,46 @@ def test_redact(text: str, expected: str) -> None:
 
 def test_an_id_at_the_end_of_a_sentence_is_masked() -> None:
     assert CHAT_ID not in redact(f"Message to chat {CHAT_ID}.")
+
+
+def test_library_records_keep_plain_values_only(stream: io.StringIO) -> None:
+    update = {"update_id": 5, "message": {"from": {"first_name": "Ksenofontiya"}, "text": "my secret plans"}}
+    logging.getLogger("telegram.ext.Updater").critical(
+        "Received data was *not* processed! Received data was: %r", update
+    )
+    logging.getLogger("tornado.general").error("%s from %s: %r", "refused", "proxy", ["Ksenofontiya"])
+    written = stream.getvalue()
+    assert "Ksenofontiya" not in written
+    assert "my secret plans" not in written
+    assert "Received data was: {'update_id': 5, 'message': '<data>'}" in written
+    assert "refused from proxy: '<data>'" in written
+
+
+def test_our_own_records_are_not_rewritten_that_way(stream: io.StringIO) -> None:
+    logging.getLogger("tropa").info("event=x counts=%s", {"sent": 3})
+    assert "event=x counts={'sent': 3}" in stream.getvalue()
+
+
+KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+WEBHOOK_SECRET = "whs-Qm9vc3RlZC1zZWNyZXQtdmFsdWU"
+
+
+def test_secret_values_given_are_masked_anywhere(restore_logging: None) -> None:
+    out = io.StringIO()
+    setup_logging("DEBUG", stream=out, secrets=[KEY, KEY.rstrip("="), WEBHOOK_SECRET, TOKEN.partition(":")[2]])
+    log = logging.getLogger("tropa")
+    log.info("key=%s", KEY)
+    log.warning("webhook secret %s rejected", WEBHOOK_SECRET)
+    log.error("url-encoded token bot123456789%%3A%s/getMe", TOKEN.partition(":")[2])
+    try:
+        raise RuntimeError(f"could not open with {KEY.rstrip('=')}")
+    except RuntimeError:
+        log.exception("event=failed")
+    text = out.getvalue()
+    for secret in (KEY, KEY.rstrip("="), WEBHOOK_SECRET, TOKEN.partition(":")[2]):
+        assert secret not in text
+    assert text.count("<secret>") == 4
+
+
+def test_short_values_are_not_taken_for_secrets() -> None:
+    assert redact("an ordinary sentence", secrets_pattern(["", "a", "ordinar"])) == "an ordinary sentence"

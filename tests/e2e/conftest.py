@@ -36,6 +36,16 @@ def make_settings(emu: BotApiEmulator, db_path: Path, **overrides: object) -> Se
     return Settings(_env_file=None, **values)  # type: ignore[arg-type,call-arg]
 
 
+def on_emulator_time(emu: BotApiEmulator, db_path: Path, **overrides: object) -> TropaApp:
+    """An Application whose clock follows the emulator's, so emu.advance() makes its deletions due."""
+    return build_application(make_settings(emu, db_path, **overrides), clock=emu.state.now)
+
+
+def answer_texts(emu: BotApiEmulator) -> list[str]:
+    """The text of every callback answer so far, in order ("" for a silent one)."""
+    return [str(params.get("text", "")) for params in emu.callback_answers.values()]
+
+
 @pytest.fixture
 def settings(emulator: BotApiEmulator, tmp_path: Path) -> Settings:
     return make_settings(emulator, tmp_path / "tropa.sqlite3")

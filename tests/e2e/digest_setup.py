@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from pathlib import Path
 
 import aiosqlite
 
+from bot.config import decode_key
+from storage import content
 from storage.crypto import Keys
+from storage.db import connect
+from storage.migrate import migrate
 from storage.subscribers import ALL_TOPICS
+from tests.e2e.conftest import KEY
 from tests.emulator import BotApiEmulator
+from tests.helpers import fixture_items
 
 
 async def add_subscribers(db: aiosqlite.Connection, keys: Keys, emu: BotApiEmulator, ids: list[int]) -> None:
@@ -38,3 +45,14 @@ def delivered(emu: BotApiEmulator) -> dict[int, int]:
             chat = int(request.params["chat_id"])
             counts[chat] = counts.get(chat, 0) + 1
     return counts
+
+
+async def subscribed_database(db_path: Path, emu: BotApiEmulator, ids: list[int]) -> None:
+    """A database at db_path with the fixture content and every id subscribed and due (sealed with conftest's KEY)."""
+    db = await connect(db_path)
+    try:
+        await migrate(db)
+        await content.import_items(db, fixture_items())
+        await add_subscribers(db, Keys.from_master(decode_key(KEY)), emu, ids)
+    finally:
+        await db.close()

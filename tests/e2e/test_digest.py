@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import struct
+import time
 from pathlib import Path
+
+import aiosqlite
 
 from bot.app import TropaApp, build_application, polling
 from bot.logs import setup_logging
@@ -127,3 +131,51 @@ async def test_names_typed_in_the_flow_stay_out_of_logs_and_database(
             assert needle.encode() not in blob
         assert struct.pack("<q", ident) not in blob
         assert struct.pack(">q", ident) not in blob
+
+
+async def still_due(db: aiosqlite.Connection) -> int:
+    now = int(dt.datetime.now(dt.UTC).timestamp())
+    async with db.execute("SELECT COUNT(*) FROM subscribers WHERE next_due <= ?", (now,)) as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def test_stop_lets_sends_in_flight_finish_and_leaves_the_rest_due(
+    emulator: BotApiEmulator, bot: TropaApp
+) -> None:
+    deliverer, db = bot.bot_data.deliverer, bot.bot_data.db
+    assert deliverer is not None
+    assert db is not None
+    ids = [6500000 + n for n in range(600)]
+    await add_subscribers(db, deliverer.keys, emulator, ids)
+    emulator.delay("sendMessage", 0.05)
+    run = asyncio.create_task(deliverer.run(force=True))
+    await emulator.wait_for(lambda: len(delivered(emulator)) >= 100, timeout=30)
+    await deliverer.stop()
+    report = await run
+    counts = delivered(emulator)
+    assert report.sent == len(counts) < len(ids)
+    assert report.left > 0
+    assert not report.stopped, "the sends in flight had time to finish: nothing was cut short"
+    assert set(counts.values()) == {1}
+    assert await still_due(db) == len(ids) - report.sent, "a sent digest was not recorded, or an unsent one was"
+    assert (await deliverer.run()).due == 0, "a stopped deliverer starts no new run"
+
+
+async def test_stop_cuts_short_sends_that_outlast_the_grace(emulator: BotApiEmulator, bot: TropaApp) -> None:
+    deliverer, db = bot.bot_data.deliverer, bot.bot_data.db
+    assert deliverer is not None
+    assert db is not None
+    ids = [6600000 + n for n in range(50)]
+    await add_subscribers(db, deliverer.keys, emulator, ids)
+    emulator.delay("sendMessage", 30)
+    run = asyncio.create_task(deliverer.run(force=True))
+    await emulator.wait_for(lambda: len(emulator.calls("sendMessage")) > 0, timeout=30)
+    started = time.monotonic()
+    await deliverer.stop(grace=0.3)
+    report = await run
+    assert time.monotonic() - started < 3
+    assert report.stopped
+    assert report.sent == 0
+    assert await still_due(db) == len(ids)
+    emulator.clear_faults()

@@ -1,4 +1,4 @@
-"""SIGKILL `tropa digest run-once` in the middle of a 2,000-subscriber run, restart: no one missed, few doubles."""
+"""`tropa digest run-once` stopped mid-run (SIGKILL, or SIGTERM cleanly), restarted: no one missed, few doubles."""
 
 from __future__ import annotations
 
@@ -9,15 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.config import REPO_ROOT, decode_key
+from bot.config import REPO_ROOT
 from bot.digest import WINDOW
-from storage import content
-from storage.content_files import load_tree
-from storage.crypto import Keys
-from storage.db import connect
-from storage.migrate import migrate
 from tests.e2e.conftest import KEY, TOKEN
-from tests.e2e.digest_setup import add_subscribers, delivered
+from tests.e2e.digest_setup import delivered, subscribed_database
 from tests.emulator import BotApiEmulator
 
 SUBSCRIBERS = 2000
@@ -44,15 +39,8 @@ def run_once(emu: BotApiEmulator, db_path: Path, *extra: str, capture: bool = Tr
 
 async def test_a_killed_run_loses_no_one(emulator: BotApiEmulator, tmp_path: Path) -> None:
     db_path = tmp_path / "crash.sqlite3"
-    db = await connect(db_path)
-    try:
-        await migrate(db)
-        items, _ = load_tree(REPO_ROOT / "tests" / "fixtures" / "content")
-        await content.import_items(db, items)
-        ids = [8100000 + n for n in range(SUBSCRIBERS)]
-        await add_subscribers(db, Keys.from_master(decode_key(KEY)), emulator, ids)
-    finally:
-        await db.close()
+    ids = [8100000 + n for n in range(SUBSCRIBERS)]
+    await subscribed_database(db_path, emulator, ids)
 
     first = run_once(emulator, db_path, "--force", capture=False)
     await emulator.wait_for(lambda: sum(delivered(emulator).values()) >= 600, timeout=120)
@@ -72,3 +60,26 @@ async def test_a_killed_run_loses_no_one(emulator: BotApiEmulator, tmp_path: Pat
     doubles = [chat for chat, n in counts.items() if n > 1]
     assert all(counts[chat] == 2 for chat in doubles)
     assert len(doubles) <= WINDOW, f"{len(doubles)} doubles: more than the sends in flight"
+
+
+async def test_a_terminated_run_stops_cleanly_and_the_next_one_finishes(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    db_path = tmp_path / "term.sqlite3"
+    ids = [8150000 + n for n in range(SUBSCRIBERS)]
+    await subscribed_database(db_path, emulator, ids)
+
+    first = run_once(emulator, db_path, "--force")
+    await emulator.wait_for(lambda: sum(delivered(emulator).values()) >= 600, timeout=120)
+    first.send_signal(signal.SIGTERM)
+    out, err = await asyncio.to_thread(first.communicate, None, 10)
+    assert first.returncode == 0, err.decode()
+    assert b", left for the next run " in out
+    assert sum(delivered(emulator).values()) < SUBSCRIBERS, "the run finished before the signal: nothing proved"
+
+    second = run_once(emulator, db_path)
+    _, err = await asyncio.to_thread(second.communicate, None, 120)
+    assert second.returncode == 0, err.decode()
+    counts = delivered(emulator)
+    assert set(counts) == set(ids)
+    assert len([chat for chat, n in counts.items() if n > 1]) <= WINDOW

@@ -317,8 +317,8 @@ async def run(
         "admin_ids": {ADMIN.id: ADMIN_ALIAS},
         "webhook_secret": SecretStr(WEBHOOK_SECRET),
         "digest_interval": 3600,
-        "flood_burst": 10**6,
-        "flood_rate": 10**6,
+        "flood_burst": 100_000,
+        "flood_rate": 100_000,
     }
     settings = make_settings(emulator, tmp_path / "data" / "tropa.sqlite3", **overrides)
     people = [emulator.user(p.id, p.first, p.last, p.username, p.language) for p in PEOPLE]

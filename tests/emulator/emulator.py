@@ -16,6 +16,7 @@ from .methods import file_suffix
 from .server import ApiServer
 from .state import JSON, Chat, EmulatorState, FakeUser, Msg, PendingQuery, Req, StoredFile
 from .validate import CANONICAL
+from .webhook import REGISTERED, Delivery, WebhookPusher
 
 DEFAULT_TOKEN = "123456789:AAtest-token-for-the-emulator-only_x"
 _COMMAND_RE = re.compile(r"/[A-Za-z0-9_]{1,64}(@[A-Za-z0-9_]{3,32})?")
@@ -48,14 +49,19 @@ class BotApiEmulator:
         self.state.updates.next_id = first_update_id
         self.state.updates.last_pushed = self.state.updates.handled_upto = first_update_id - 1
         self.server = ApiServer(token, self.state)
+        self.webhook_pusher = WebhookPusher(self.state)
         self._query_ids: dict[int, str] = {}
+        # Checks a test may add for work the emulator cannot see (a handler busy in its database thread): while any
+        # says busy, the bot is not idle.
+        self.busy_checks: list[Callable[[], bool]] = []
 
     async def start(self) -> None:
         """Bind 127.0.0.1 on a free port and serve in the running loop."""
         await self.server.start()
 
     async def stop(self) -> None:
-        """Answer pending long-polls and shut the server down."""
+        """Stop webhook deliveries, answer pending long-polls and shut the server down."""
+        await self.webhook_pusher.stop()
         await self.server.stop()
 
     async def __aenter__(self) -> BotApiEmulator:
@@ -141,6 +147,25 @@ class BotApiEmulator:
             msg.extra["sender_chat"] = chat.to_api()
         chat.add(msg)
         return self.state.updates.push({"channel_post" if channel else "message": msg.to_api()})
+
+    def backfill(self, user: FakeUser, count: int, *, age: float = 0.0) -> list[int]:
+        """Put count earlier messages in the user's private chat, the user's and the bot's in turn, dated `age`
+        seconds ago; no updates are pushed (they are history the bot already handled). Returns their ids."""
+        chat = self._chat_for(user, "private", None)
+        ids = []
+        for number in range(count):
+            from_bot = number % 2 == 1
+            msg = Msg(
+                message_id=chat.allocate_id(),
+                chat=chat,
+                sender=self.bot.to_api() if from_bot else user.to_api(),
+                from_bot=from_bot,
+                date=int(self.state.now() - age),
+                text=f"earlier message {number + 1}",
+                html=f"earlier message {number + 1}",
+            )
+            ids.append(chat.add(msg).message_id)
+        return ids
 
     def upload(self, data: bytes, filename: str) -> JSON:
         """A file as a user uploads it: the Document object, which the bot can getFile and download."""
@@ -282,20 +307,24 @@ class BotApiEmulator:
         return self._query_ids[update_id]
 
     async def wait_idle(self, timeout: float = 5.0, *, quiet: float = 0.15) -> None:  # noqa: ASYNC109
-        """Wait until every pushed update was fetched and the bot made no request for `quiet` seconds."""
+        """Wait until every pushed update was fetched, the bot made no request for `quiet` seconds and no busy check
+        says busy."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        server, updates = self.server, self.state.updates
+        server, updates, pusher = self.server, self.state.updates, self.webhook_pusher
         unblocked_at = 0.0
         while True:
             now = time.monotonic()
-            silent_for = now - max(server.last_activity, unblocked_at)
-            if updates.all_fetched and server.in_flight == 0 and silent_for >= quiet:
+            if any(busy() for busy in self.busy_checks):
+                unblocked_at = now
+            silent_for = now - max(server.last_activity, pusher.last_activity, unblocked_at)
+            in_flight = server.in_flight + pusher.in_flight
+            if updates.all_fetched and in_flight == 0 and silent_for >= quiet:
                 return
             if loop.time() >= deadline:
                 raise TimeoutError(
                     f"emulator not idle after {timeout}s: {updates.last_pushed - updates.handled_upto} updates "
-                    f"not fetched, {server.in_flight} requests in flight, last request {silent_for:.3f}s ago"
+                    f"not fetched, {in_flight} requests in flight, last request {silent_for:.3f}s ago"
                 )
             step = min(max(quiet - silent_for, 0.002), 0.02)
             await asyncio.sleep(step)
@@ -397,6 +426,29 @@ class BotApiEmulator:
     def webhook(self) -> JSON | None:
         """The webhook set by setWebhook, if any."""
         return self.state.webhook
+
+    def route_webhook(self, address: str) -> None:
+        """Deliver updates to the webhook: requests to its https URL reach http://127.0.0.1:PORT (the proxy's job)."""
+        self.webhook_pusher.set_route(address)
+
+    def forge_webhook_secret(self, secret: str | None = REGISTERED) -> None:
+        """Send this X-Telegram-Bot-Api-Secret-Token from now on (None: none at all; default: the registered one)."""
+        self.webhook_pusher.secret = secret
+
+    @property
+    def webhook_deliveries(self) -> list[Delivery]:
+        """Every POST made to the webhook, in order, with the answer."""
+        return self.webhook_pusher.deliveries
+
+    async def post_to_webhook(self, update: JSON, secret: str | None) -> int | None:
+        """POST an update straight to the routed webhook, bypassing the queue, as a stranger who found the URL would.
+
+        Returns the HTTP status (None if nothing answered).
+        """
+        hook = self.state.webhook
+        if hook is None or self.webhook_pusher.route is None:
+            raise LookupError("no webhook is set and routed")
+        return await self.webhook_pusher.post(update, secret, self.webhook_pusher.target(hook))
 
     def file_bytes(self, file_id: str) -> bytes:
         """Bytes of an uploaded file."""

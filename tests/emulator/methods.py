@@ -204,6 +204,8 @@ class BotApi:
             info["max_connections"] = hook["max_connections"]
             if hook["allowed_updates"] is not None:
                 info["allowed_updates"] = hook["allowed_updates"]
+            if self.st.webhook_error is not None:
+                info["last_error_date"], info["last_error_message"] = self.st.webhook_error
         return info
 
     @staticmethod

@@ -334,6 +334,13 @@ class UpdateQueue:
             while len(pending) > -offset:
                 self.handled_upto = max(self.handled_upto, pending.popleft()[0])
 
+    def peek(self) -> JSON | None:
+        """The oldest pending update a webhook should get, left pending; disallowed ones are skipped for good."""
+        pending = self._pending
+        while pending and pending[0][1] != "unknown" and pending[0][1] not in self.allowed:
+            self.handled_upto = max(self.handled_upto, pending.popleft()[0])
+        return pending[0][2] if pending else None
+
     def drop_all(self) -> None:
         """Forget every pending update (drop_pending_updates)."""
         self._pending.clear()
@@ -383,6 +390,7 @@ class EmulatorState:
         self.queries: dict[str, PendingQuery] = {}
         self.clock_offset = 0.0
         self.webhook: JSON | None = None
+        self.webhook_error: tuple[int, str] | None = None  # (date, message) of the last failed delivery
         self.commands: dict[tuple[str, str], list[JSON]] = {}
         self.descriptions: dict[str, str] = {}
         self.short_descriptions: dict[str, str] = {}

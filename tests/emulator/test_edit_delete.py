@@ -172,3 +172,30 @@ async def test_send_document_and_download(emu: BotApiEmulator, api: RawApi, alis
         400,
         "Bad Request: message caption is too long",
     )
+
+
+async def test_delete_messages_says_true_even_when_it_deletes_nothing(
+    emu: BotApiEmulator, api: RawApi, alisa: FakeUser
+) -> None:
+    old = emu.backfill(alisa, 3, age=48 * 3600 + 60)
+    recent = emu.backfill(alisa, 2)
+    # Older than 48 hours, never sent, or already gone: skipped without a word, exactly like Telegram.
+    assert await api.ok("deleteMessages", chat_id=alisa.id, message_ids=[*old, 5000, 5001]) is True
+    assert not any(emu.message(alisa.id, i).deleted for i in old)
+    assert await api.ok("deleteMessages", chat_id=alisa.id, message_ids=[*recent, *old]) is True
+    assert [emu.message(alisa.id, i).deleted for i in recent] == [True, True]
+    assert await api.ok("deleteMessages", chat_id=alisa.id, message_ids=recent) is True
+    assert await api.err("deleteMessages", chat_id=alisa.id, message_ids=["x"]) == (
+        400,
+        "Bad Request: can't parse message identifiers JSON object",
+    )
+    assert await api.err("deleteMessages", chat_id=424242424, message_ids=[1]) == (400, "Bad Request: chat not found")
+
+
+async def test_backfill_adds_history_without_updates(emu: BotApiEmulator, alisa: FakeUser) -> None:
+    before = len(emu.state.updates)
+    ids = emu.backfill(alisa, 4, age=3600)
+    assert ids == [ids[0], ids[0] + 1, ids[0] + 2, ids[0] + 3]
+    assert [emu.message(alisa.id, i).from_bot for i in ids] == [False, True, False, True]
+    assert len(emu.state.updates) == before
+    assert emu.message(alisa.id, ids[0]).date <= emu.state.now() - 3600 + 1

@@ -142,6 +142,21 @@ async def test_wait_idle_does_not_count_a_blocked_loop_as_quiet(
     assert emu.last_bot_message(alisa.id).text == "late"
 
 
+async def test_wait_idle_waits_while_a_busy_check_says_busy(emu: BotApiEmulator, api: RawApi, alisa: FakeUser) -> None:
+    await api.ok("getUpdates")
+    busy_until = time.monotonic() + 0.3  # a handler in its database thread: no request, no blocked loop
+
+    async def reply_after_the_work() -> None:
+        await asyncio.sleep(0.3)
+        await api.ok("sendMessage", chat_id=alisa.id, text="after the work")
+
+    emu.busy_checks.append(lambda: time.monotonic() < busy_until)
+    task = asyncio.create_task(reply_after_the_work())
+    await emu.wait_idle(quiet=0.05)
+    assert task.done()
+    assert emu.last_bot_message(alisa.id).text == "after the work"
+
+
 async def test_wait_for(emu: BotApiEmulator) -> None:
     flag: list[int] = []
     asyncio.get_running_loop().call_later(0.05, flag.append, 1)

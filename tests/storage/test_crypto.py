@@ -115,3 +115,29 @@ def test_sealed_and_lookup_bytes_do_not_contain_the_id(keys: Keys, chat_id: int)
 def test_any_id_round_trips(chat_id: int) -> None:
     keys = Keys.from_master(MASTER)
     assert keys.unseal(keys.seal(chat_id)) == chat_id
+
+
+@given(
+    st.integers(min_value=-(2**62), max_value=2**62),
+    st.lists(st.integers(min_value=1, max_value=2**31 - 1), min_size=1, max_size=100),
+)
+def test_a_deletion_round_trips(chat_id: int, message_ids: list[int]) -> None:
+    keys = Keys.from_master(MASTER)
+    assert keys.unseal_deletion(keys.seal_deletion(chat_id, message_ids)) == (chat_id, message_ids)
+
+
+def test_a_deletion_and_a_chat_id_cannot_be_swapped(keys: Keys) -> None:
+    with pytest.raises(SealError):
+        keys.unseal(keys.seal_deletion(123456789, [1]))
+    with pytest.raises(SealError):
+        keys.unseal_deletion(keys.seal(123456789))
+    with pytest.raises(SealError):
+        Keys.from_master(bytes(32)).unseal_deletion(keys.seal_deletion(123456789, [1]))
+
+
+def test_a_sealed_deletion_hides_its_size_to_a_step_and_is_fresh_each_time(keys: Keys) -> None:
+    one, three = keys.seal_deletion(7391046258, [5]), keys.seal_deletion(7391046258, [5, 6, 7])
+    assert len(one) == len(three)
+    assert keys.seal_deletion(7391046258, [5]) != one
+    for form in forms_of(7391046258):
+        assert form not in one

@@ -9,7 +9,7 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from storage import prefs, subscribers
+from storage import deletions, prefs, subscribers
 from storage.crypto import Keys, SealError
 from storage.db import checkpoint
 from storage.subscribers import ALL_TOPICS, Schedule, topic_names
@@ -125,6 +125,26 @@ async def test_rotate_reseals_everyone_and_the_old_key_stops_working(db: aiosqli
         with pytest.raises(SealError):
             KEYS.unseal(blob)
     assert sorted(OTHER.unseal(b) for b in sealed) == [21, 22]
+
+
+async def test_rotate_moves_disappearing_choices_and_reseals_pending_deletions(db: aiosqlite.Connection) -> None:
+    await subscribers.save(db, KEYS, 21, Schedule(1, "daily", None, 0), "ru", NOW)
+    await prefs.set_disappear(db, KEYS.lookup(21), 3600)
+    await prefs.set_disappear(db, KEYS.lookup(99), 86400)  # a non-subscriber's: one-way, cannot follow
+    await deletions.add(db, KEYS, [(6000, 21, [4, 5]), (6000, 99, [7])])
+    await subscribers.rotate(db, KEYS, OTHER)
+    assert await prefs.disappearing_chats(db) == {OTHER.lookup(21): 3600}
+    async with db.execute("SELECT sealed FROM deletions") as cursor:
+        sealed = [bytes(r[0]) for r in await cursor.fetchall()]
+    # Both deletions are still owed: the messages exist whatever became of the choice.
+    assert sorted(OTHER.unseal_deletion(b) for b in sealed) == [(21, [4, 5]), (99, [7])]
+
+
+async def test_the_key_check_also_tries_a_pending_deletion(db: aiosqlite.Connection) -> None:
+    assert await subscribers.key_opens(db, KEYS)
+    await deletions.add(db, KEYS, [(6000, 21, [1])])
+    assert await subscribers.key_opens(db, KEYS)
+    assert not await subscribers.key_opens(db, OTHER)
 
 
 async def test_rotate_with_the_wrong_old_key_changes_nothing(db: aiosqlite.Connection) -> None:
