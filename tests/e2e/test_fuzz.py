@@ -68,12 +68,12 @@ ODD = [
     "\ud800", "\udbff", "\udc00", "\udfff", "\U0001f600", "\U0001f1f7\U0001f1fa", "e\u0301", "\u0085", "\u2028",
     "\x7f", "\r", "\n", "\t", "<b>", "</a>", "&amp;", "&", "<", "\\", "שלום", "مرحبا", "ё", "\U000e0001",
 ]  # fmt: skip
-CALLBACK_PREFIXES = ["m", "n", "s:", "v:", "l:", "b:", "a:del:", "a:keep:", "e:", "o:", "x:", ""]
+CALLBACK_PREFIXES = ["m", "n", "s:", "v:", "l:", "b:", "a:del:", "a:keep:", "e:", "o:", "d:", "w:", "x:", ""]
 VALID_CALLBACKS = [
     "m", "n", "s:orgs:0", "s:tactics:1", "s:conscription:9999", "v:orgs:ovd-info", "v:tactics:leaflets-stickers",
     "v:orgs:no-such-item", "l:ru", "l:en", "b:t:15", "b:r:3", "b:w:5", "b:h:15:d", "b:h:1:6", "b:s:15:d:7",
     "b:s:8:3:23", "b:v", "b:n:1", "b:n:0", "b:u", "b:f", "a:del:vesna", "a:keep:vesna", "e:f:title", "e:v:low",
-    "e:l:ru", "e:s", "e:o", "e:x", "o:go", "o:x", "o:stop",
+    "e:l:ru", "e:s", "e:o", "e:x", "o:go", "o:x", "o:stop", "d:0", "d:1", "d:24", "d:2", "w:f", "w:k", "w:x",
 ]  # fmt: skip
 ENTITY_TYPES = [
     "bold", "italic", "underline", "strikethrough", "spoiler", "code", "pre", "text_link", "url", "mention", "hashtag",

@@ -27,8 +27,10 @@ from pydantic import SecretStr
 
 from bot.app import TropaApp, build_application, polling
 from bot.config import Settings
+from bot.flood import FloodGate
 from bot.logs import setup_logging
 from storage.crypto import Keys
+from storage.deletions import DUE_STEP
 from tests.e2e.conftest import TOKEN, all_data, button_data, make_settings, press, say
 from tests.emulator import BotApiEmulator, FakeUser
 
@@ -114,7 +116,17 @@ class Run:
         return self.app
 
     async def start(self) -> None:
-        self.app = await self.stack.enter_async_context(polling(build_application(self.settings), poll_timeout=1))
+        """The bot on the emulator's clock, so that emu.advance() makes deletions due."""
+        app = build_application(self.settings, clock=self.emu.state.now)
+        self.app = await self.stack.enter_async_context(polling(app, poll_timeout=1))
+
+    async def rows(self, table: str) -> int:
+        """How many rows a table of the bot's database holds."""
+        assert self.bot.bot_data.db is not None
+        async with self.bot.bot_data.db.execute(f"SELECT COUNT(*) FROM {table}") as cursor:
+            row = await cursor.fetchone()
+        assert row is not None
+        return int(row[0])
 
     async def restart(self) -> None:
         """Stop the bot and start it again on the same database: what survives a restart is on disk."""
@@ -206,6 +218,53 @@ async def digest(run: Run) -> None:
     assert (report.sent, report.removed) == (len(PEOPLE) - 1, 1)
 
 
+async def disappearing(run: Run) -> None:
+    """Disappearing messages on (1 and 24 hours): deletions are owed, and on disk across a restart (scanned so)."""
+    for hours, user, person in zip((1, 24, 1, 24), run.people, PEOPLE, strict=True):
+        view = await say(run.emu, user, "/settings")
+        await press(run.emu, user, view, f"d:{hours}")
+        await say(run.emu, user, person.texts[0])
+    await run.restart()
+    assert await run.rows("deletions") > 0
+
+
+async def disappeared(run: Run) -> None:
+    """A day later the owed deletions are carried out, and their rows gone."""
+    run.emu.advance(24 * 3600 + DUE_STEP)
+    gone = run.bot.bot_data.disappearing
+    assert gone is not None
+    assert (await gone.run(run.bot.bot)).messages > 0
+    assert await run.rows("deletions") == 0
+    for user, person in zip(run.people, PEOPLE, strict=True):
+        typed = [m for m in run.emu.messages(user) if m.text == person.texts[0]]
+        assert typed[-1].deleted  # the earlier ones were sent before the choice: it does not reach back
+
+
+async def wipe(run: Run) -> None:
+    """/wipe, then keep what is stored, or forget it too."""
+    for number, user in enumerate(run.people[:2]):
+        await say(run.emu, user, "повестка")
+        run.emu.send_message(user, "/wipe")
+        offered = lambda: any("w:f" in m.callback_data() for m in run.emu.bot_messages(user))  # noqa: B023, E731
+        await run.emu.wait_for(offered, timeout=20)
+        run.emu.click(user, run.emu.last_bot_message(user).message_id, "w:f" if number else "w:k")
+        await run.emu.wait_idle()  # the offer deletes itself after the choice
+        assert [m for m in run.emu.messages(user) if m.text == "повестка" and not m.deleted] == []
+
+
+async def flood(run: Run) -> None:
+    """One person floods: a notice, then silence (the limit's buckets are keyed by HMAC, in memory only)."""
+    gate = run.bot.bot_data.flood
+    run.bot.bot_data.flood = FloodGate(6, 0.001)
+    try:
+        for number in range(10):
+            run.emu.send_message(run.people[1], f"{PEOPLE[1].texts[0]} {number}")
+        await run.emu.wait_idle()
+    finally:
+        run.bot.bot_data.flood = gate
+    assert run.bot.bot_data.usage["flood_notice"] == 1
+
+
 async def admin(run: Run) -> None:
     """An admin edits, previews, publishes, reads history, rolls back, announces, exports, imports, reads stats."""
     emu, boss = run.emu, run.admin
@@ -234,25 +293,30 @@ async def admin(run: Run) -> None:
     await emu.wait_idle()
     assert emu.last_bot_message(boss.id).shown.startswith("Импорт")
     stats = await say(emu, boss, "/stats")
-    assert f"Подписчиков: {len(PEOPLE) - 1}" in stats.shown
+    subscribed = await run.rows("subscribers")
+    assert subscribed > 0
+    assert f"Подписчиков: {subscribed}" in stats.shown
 
 
 async def forget(run: Run) -> None:
     """Everyone has everything deleted: with /forget, or the button in /settings."""
+    answers = []
     for number, user in enumerate(run.people):
         settings = await say(run.emu, user, "/settings")
         if number % 2 and "b:f" in all_data(settings):
-            done = await press(run.emu, user, settings, "b:f")
+            answers.append((await press(run.emu, user, settings, "b:f")).shown)
         else:
-            done = await say(run.emu, user, "/forget")
-        assert done.shown.startswith(("Удалено всё", "Deleted everything"))
+            answers.append((await say(run.emu, user, "/forget")).shown)
         again = await say(run.emu, user, "/forget")
         assert again.shown.startswith(("Об этом чате ничего", "There was nothing"))
+    assert any(answer.startswith(("Удалено всё", "Deleted everything")) for answer in answers)
     await run.restart()  # what is left on disk after the bot stopped and started again
     assert (await say(run.emu, run.people[0], "/settings")).shown.startswith(("У вас нет", "You are not"))
 
 
-FLOWS: list[Flow] = [reading, search, inline, subscription, digest, admin, forget]
+FLOWS: list[Flow] = [
+    reading, search, inline, subscription, digest, disappearing, disappeared, wipe, flood, admin, forget,
+]  # fmt: skip
 
 
 class Capture(logging.Handler):
@@ -287,7 +351,7 @@ def logs() -> Iterator[Logs]:
     root = logging.getLogger()
     root.addHandler(capture)  # first, so it sees each record before the redacting filter
     written = io.StringIO()
-    setup_logging("DEBUG", stream=written)
+    setup_logging("DEBUG", stream=written, secrets=[TOKEN, KEY, WEBHOOK_SECRET])  # as `tropa` sets it up
     try:
         yield Logs(capture, written)
     finally:
