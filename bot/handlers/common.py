@@ -80,7 +80,7 @@ async def edit(context: Context, message: Message, text_html: str, markup: Inlin
     except BadRequest as exc:
         reason = str(exc).lower()
         if "message to edit not found" in reason:
-            # Deleted after the button was pressed (by the person, /wipe, disappearing answers): answer anew.
+            # Deleted after the button was pressed (by the person, /wipe, disappearing messages): answer anew.
             await message.chat.send_message(text_html, reply_markup=markup, link_preview_options=NO_PREVIEW)
             return
         # Only possible after a restart emptied the memory of what is shown: harmless, nothing to tell anyone.

@@ -462,7 +462,7 @@ class Feeder:
                 form = "inaccessible"
             if shown is not None and form in ("live", "stale"):
                 query["message"] = shown.to_api()
-                if form == "stale":  # deleted since it was pressed: a race with /wipe or disappearing answers
+                if form == "stale":  # deleted since it was pressed: a race with /wipe or disappearing messages
                     self.emu.delete(chat["id"], shown.message_id)
             elif form == "inaccessible":
                 query["message"] = {"chat": chat, "message_id": 5, "date": 0}

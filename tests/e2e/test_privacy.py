@@ -7,7 +7,9 @@ integer in 1 to 8 big-endian bytes), usernames, names, distinctive language code
 token, the key (raw, base64, hex, and the two keys derived from it) and the webhook secret. Every log record of every
 logger is searched for the same, both as it arrives (before the redacting filter) and as it is finally written.
 
-A new flow is an async function taking a Run, appended to FLOWS; it should assert that it did what it says.
+A new flow is an async function taking a Run, appended to FLOWS; it should assert that it did what it says. A Run
+holds the emulator, the bot and the people; run.restart() stops the bot and starts it again on the same database, and
+the bot runs on the emulator's clock, so run.emu.advance() makes its deletions due.
 """
 
 from __future__ import annotations

@@ -113,7 +113,7 @@ async def test_a_button_on_a_message_deleted_since_answers_in_a_new_message(
     user = emulator.user(user_id=5551020, first_name="Tom", language_code="en")
     listed = await say(emulator, user, "/orgs")
     emulator.click(user, listed.message_id, "v:orgs:ovd-info")
-    emulator.delete(user, listed.message_id)  # by the person, /wipe or disappearing answers, before the bot answers
+    emulator.delete(user, listed.message_id)  # by the person, /wipe or disappearing messages, before the bot answers
     await emulator.wait_idle()
     reply = emulator.last_bot_message(user.id)
     assert reply.message_id != listed.message_id
