@@ -8,7 +8,7 @@ import re
 import signal
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
@@ -53,6 +53,7 @@ COMMANDS = (
     "privacy",
     "about",
 )
+# What the handlers use; Telegram then never sends the rest (edits, channel posts, member changes...).
 ALLOWED_UPDATES = ["message", "callback_query", "inline_query"]
 STOP_WITHIN = 9.0  # seconds from a stop signal to a closed database: Docker (and our unit) kill after 10
 TropaApp = Application[ExtBot[None], Context, dict[Any, Any], dict[Any, Any], Services, Any]
@@ -218,11 +219,13 @@ async def serve(app: TropaApp, hook: Webhook | None) -> None:
             loop.remove_signal_handler(sig)
 
 
-def polling(app: TropaApp, *, poll_timeout: int = 10) -> AbstractAsyncContextManager[TropaApp]:
+def polling(
+    app: TropaApp, *, poll_timeout: int = 10, allowed_updates: Sequence[str] = ALLOWED_UPDATES
+) -> AbstractAsyncContextManager[TropaApp]:
     """Run the Application with long polling inside an async block; leaving it stops gracefully."""
     return serving(
         app,
-        lambda updater: updater.start_polling(poll_interval=0, timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES),
+        lambda updater: updater.start_polling(poll_interval=0, timeout=poll_timeout, allowed_updates=allowed_updates),
     )
 
 

@@ -108,7 +108,10 @@ async def confirm_button(update: Update, context: Context) -> int:
             text = t.get(
                 lang, key, sent=f"{report.sent:,}", total=f"{total:,}", removed=report.removed, failed=report.failed
             )
-            await context.bot.edit_message_text(esc(text), status.chat.id, status.message_id)
+            try:
+                await context.bot.edit_message_text(esc(text), status.chat.id, status.message_id)
+            except TelegramError:  # the admin deleted the status message (or wiped the chat) meanwhile
+                log.warning("event=announcement_status_failed")
         finally:
             context.services.announcing = None
 

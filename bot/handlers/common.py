@@ -78,8 +78,13 @@ async def edit(context: Context, message: Message, text_html: str, markup: Inlin
     try:
         await message.edit_text(text_html, reply_markup=markup, link_preview_options=NO_PREVIEW)
     except BadRequest as exc:
+        reason = str(exc).lower()
+        if "message to edit not found" in reason:
+            # Deleted after the button was pressed (by the person, /wipe, disappearing messages): answer anew.
+            await message.chat.send_message(text_html, reply_markup=markup, link_preview_options=NO_PREVIEW)
+            return
         # Only possible after a restart emptied the memory of what is shown: harmless, nothing to tell anyone.
-        if "not modified" not in str(exc).lower():
+        if "not modified" not in reason:
             raise
     shown.remember(key, digest)
 

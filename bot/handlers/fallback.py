@@ -34,5 +34,6 @@ async def unknown_button(update: Update, context: Context) -> None:
 def register(app: Application) -> None:  # type: ignore[type-arg]
     """Catch-alls, registered after every feature."""
     app.add_handler(MessageHandler(PRIVATE & filters.COMMAND, unknown_command))
-    app.add_handler(MessageHandler(PRIVATE & ~filters.TEXT, not_text))
+    # Service messages (the person set Telegram's auto-delete timer, pinned a message...) are not addressed to us.
+    app.add_handler(MessageHandler(PRIVATE & ~filters.TEXT & ~filters.StatusUpdate.ALL, not_text))
     app.add_handler(CallbackQueryHandler(unknown_button))

@@ -8,6 +8,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot import keyboards
 from bot.context import Context
 from bot.handlers.common import PRIVATE, answer_query, reader_lang, respond, timed
+from bot.handlers.fallback import unknown_button
 from bot.i18n import LANGS
 from bot.render import esc
 from storage import prefs, subscribers
@@ -27,7 +28,8 @@ async def language_button(update: Update, context: Context) -> None:
     """Store the choice under the chat's HMAC and show the menu in the new language."""
     query, chat = update.callback_query, update.effective_chat
     parsed = keyboards.parse_callback(query.data if query else None)
-    if parsed is None or parsed.kind != "lang" or chat is None:
+    if parsed is None or parsed.kind != "lang" or chat is None:  # chat: a forged press on a message shared inline
+        await unknown_button(update, context)
         return
     lookup = context.keys.lookup(chat.id)
     await prefs.set_lang(context.db, lookup, parsed.lang)

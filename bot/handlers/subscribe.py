@@ -15,6 +15,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot import keyboards
 from bot.context import Context
 from bot.handlers.common import PRIVATE, answer_query, reader_lang, respond, timed
+from bot.handlers.fallback import unknown_button
 from bot.handlers.forget import forget_everything
 from bot.i18n import Texts
 from bot.render import esc
@@ -177,7 +178,8 @@ async def subscription_button(update: Update, context: Context) -> None:
     query, chat = update.callback_query, update.effective_chat
     parsed = keyboards.parse_callback(query.data if query else None)
     assert parsed is not None  # the pattern lets only well-formed data through
-    if chat is None:
+    if chat is None:  # a forged press on a message shared inline: no chat to subscribe
+        await unknown_button(update, context)
         return
     lang = await reader_lang(update, context)
     t, step, args = context.texts, parsed.step, parsed.args

@@ -10,7 +10,7 @@ import pytest
 
 from bot.app import DESCRIPTION_LIMITS
 from bot.i18n import DEFAULT_LANG, LANGS, PLURAL_FORMS, Texts, lang_from_code, plural_form
-from bot.render import html_problem
+from bot.render import MESSAGE_LIMIT, html_problem, visible_length
 from storage.content_files import SECTIONS, Conscription, Contact, Org, Status, Tactic
 
 CLDR_FORMS = {"zero", "one", "two", "few", "many", "other"}
@@ -82,6 +82,21 @@ def test_messages_are_valid_telegram_html(texts: Texts) -> None:
         for key, value in strings(texts.tables[lang]).items():
             filled = value.format(**dict.fromkeys(placeholders(value), "x"))
             assert html_problem(filled) is None, (lang, key)
+
+
+@pytest.mark.parametrize("page", ["welcome", "help", "privacy", "about"])
+def test_fixed_pages_fit_one_message(texts: Texts, page: str) -> None:
+    # Sent as one message: split in parts, the honest limits at the end of /privacy would land in a second one.
+    for lang in LANGS:
+        value = texts.tables[lang][page]
+        filled = value.format(**dict.fromkeys(placeholders(value), "x" * 32))
+        assert visible_length(filled) <= MESSAGE_LIMIT, (lang, page)
+
+
+def test_privacy_points_to_the_threat_model(texts: Texts) -> None:
+    # <code>: Telegram would otherwise turn SECURITY.md into a link to the .md domain of that name.
+    for lang in LANGS:
+        assert "<code>SECURITY.md</code>" in texts.get(lang, "privacy", bot="x")
 
 
 def literal_values(annotation: Any) -> set[str]:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import traceback
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import BadRequest, NetworkError, TimedOut
+from telegram.error import BadRequest, NetworkError, TelegramError, TimedOut
 
 from bot.transport import DEFAULT_TIMEOUT, AiohttpRequest
 from tests.conftest import EMULATOR_TOKEN
@@ -288,3 +289,25 @@ async def test_use_after_shutdown_raises(emu: BotApiEmulator) -> None:
     with pytest.raises(RuntimeError, match="not initialized"):
         await transport.do_request(f"{emu.base_url}{TOKEN}/getMe", "POST")
     assert emu.requests == []
+
+
+async def test_lone_surrogates_arrive_as_replacement_characters(bot: Bot, emu: BotApiEmulator) -> None:
+    # A JSON escape can carry "\ud800"; UTF-8 and SQLite cannot, and a deep link with one crashed the item lookup.
+    user = emu.user(user_id=7770002, first_name="Ann\udfff")
+    emu.send_message(user, "/start orgs_\ud800 \U0001f600")
+    (update,) = await bot.get_updates()
+    assert update.message is not None
+    assert update.message.text == "/start orgs_\ufffd \U0001f600"
+    assert update.message.from_user is not None
+    assert update.message.from_user.first_name == "Ann\ufffd"
+
+
+def test_an_unparseable_answer_is_an_error_that_logs_nothing(caplog: pytest.LogCaptureFixture) -> None:
+    # PTB's own parser logs the whole payload at ERROR: for getUpdates that is what people wrote, and who they are.
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(TelegramError, match=r"^Invalid server response$") as raised:
+        AiohttpRequest.parse_json_payload('{"ok": true, "result": [{"text": "Ксенофонтия"'.encode())
+    assert raised.value.__cause__ is None
+    assert caplog.records == []
+    with pytest.raises(TelegramError):
+        AiohttpRequest.parse_json_payload(b"[1, 2]")

@@ -15,7 +15,7 @@ from bot.app import TropaApp
 from bot.config import REPO_ROOT
 from bot.logs import setup_logging
 from storage import content_archive, editorial
-from tests.e2e.conftest import ADMIN_ID, all_data, press, say
+from tests.e2e.conftest import ADMIN_ID, KEY, TOKEN, all_data, press, say
 from tests.e2e.test_privacy import Capture
 from tests.emulator import BotApiEmulator
 from tests.helpers import on_disk, variant
@@ -229,3 +229,12 @@ async def test_publish_refuses_a_related_slug_that_does_not_exist(
     reply = (await say(emulator, admin, "/publish tvor en")).shown
     assert reply.startswith("Not published: fix these first.")
     assert "no published item has the slug 'no-such-thing'" in reply
+
+
+async def test_stats_show_counts_and_no_secret(emulator: BotApiEmulator, admin_bot: TropaApp) -> None:
+    admin = emulator.user(user_id=ADMIN_ID, first_name="Anna", language_code="en")
+    await say(emulator, admin, "/start")
+    stats = await say(emulator, admin, "/stats")
+    assert stats.shown.startswith("Stats (counts only)")
+    for secret in (TOKEN, TOKEN.partition(":")[2], KEY, KEY.rstrip("=")):
+        assert secret not in (stats.html or "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -96,3 +97,23 @@ async def test_an_unconfirmed_announcement_times_out(
         await say(emulator, admin, "Never confirmed")
         await emulator.wait_for(lambda: "dropped" in emulator.last_bot_message(admin.id).shown, timeout=5)
     assert 6700001 not in delivered(emulator)
+
+
+async def test_a_deleted_status_message_stops_nothing(
+    emulator: BotApiEmulator, admin_bot: TropaApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    ids = [6800000 + n for n in range(40)]
+    await subscribe_many(admin_bot, emulator, ids)
+    admin = emulator.user(user_id=ADMIN_ID, first_name="Vera", language_code="en")
+    await say(emulator, admin, "/announce")
+    question = await say(emulator, admin, "Short notice")
+    emulator.delay("sendMessage", 0.3, times=3)
+    emulator.click(admin, question.message_id, "o:go")
+    await emulator.wait_for(lambda: "o:stop" in all_data(emulator.message(admin.id, question.message_id)), timeout=10)
+    emulator.delete(admin, question.message_id)  # the admin deleted it, or wiped the chat
+    await emulator.wait_for(lambda: all(chat in delivered(emulator) for chat in ids), timeout=20)
+    await emulator.wait_idle()
+    assert {r.description for r in emulator.refused} == {"Bad Request: message to edit not found"}
+    emulator.clear_requests()  # Telegram's refusal is how the bot learns the message is gone
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert (await say(emulator, admin, "/announce")).shown.startswith("Send the announcement")

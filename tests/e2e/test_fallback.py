@@ -98,3 +98,34 @@ async def test_forged_callback_without_a_message(emulator: BotApiEmulator, bot: 
     # The emulator never issued that query id, so it refuses the answer as Telegram would; the bot shrugs it off.
     assert [r.method for r in emulator.refused] == ["answerCallbackQuery"]
     emulator.clear_requests()
+
+
+async def test_presses_on_a_message_shared_inline_are_answered(emulator: BotApiEmulator, bot: TropaApp) -> None:
+    # Found by the fuzz test: language and subscription buttons returned without an answer, so the button spun.
+    user = emulator.user(user_id=5557005, first_name="Tom", language_code="en")
+    sender = {"id": user.id, "is_bot": False, "first_name": "Tom"}
+    issued = []
+    for data in ("l:en", "b:s:15:d:7", "b:v", "v:orgs:ovd-info", "m"):
+        query_id = emulator.issue_query("callback", user)
+        issued.append(query_id)
+        query = {"id": query_id, "from": sender, "chat_instance": "1", "inline_message_id": "AAAAAFk1", "data": data}
+        emulator.send_update({"callback_query": query})
+    await emulator.wait_idle()
+    assert all(emulator.state.queries[q].answered for q in issued)
+    assert emulator.bot_messages(user.id) == []
+
+
+async def test_service_messages_in_the_private_chat_get_no_answer(emulator: BotApiEmulator, bot: TropaApp) -> None:
+    # Turning on Telegram's own auto-delete timer in the chat is a good idea; "I understand text only" is no answer.
+    user = emulator.user(user_id=5557006, first_name="Tom", language_code="en")
+    await say(emulator, user, "/start")
+    before = len(emulator.bot_messages(user.id))
+    services: tuple[dict[str, Any], ...] = (
+        {"message_auto_delete_timer_changed": {"message_auto_delete_time": 86400}},
+        {"pinned_message": {"chat": {"id": user.id, "type": "private"}, "message_id": 1, "date": 0}},
+        {"write_access_allowed": {"from_request": True}},
+    )
+    for content in services:
+        emulator.send_update({"message": raw_message(user, 9000 + len(emulator.messages(user.id)), **content)})
+    await emulator.wait_idle()
+    assert len(emulator.bot_messages(user.id)) == before

@@ -104,3 +104,20 @@ async def test_forged_buttons_get_a_clear_answer(emulator: BotApiEmulator, bot: 
         await press(emulator, user, listed, data)
     assert len(emulator.callback_answers) == 7
     assert emulator.last_bot_message(user.id).shown.startswith("Organizations") or before
+
+
+async def test_a_button_on_a_message_deleted_since_answers_in_a_new_message(
+    emulator: BotApiEmulator, bot: TropaApp
+) -> None:
+    # Found by the fuzz test: the edit Telegram refuses was an error and an apology instead of the item.
+    user = emulator.user(user_id=5551020, first_name="Tom", language_code="en")
+    listed = await say(emulator, user, "/orgs")
+    emulator.click(user, listed.message_id, "v:orgs:ovd-info")
+    emulator.delete(user, listed.message_id)  # by the person, /wipe or disappearing messages, before the bot answers
+    await emulator.wait_idle()
+    reply = emulator.last_bot_message(user.id)
+    assert reply.message_id != listed.message_id
+    assert reply.shown.startswith("OVD-Info")
+    assert len(emulator.callback_answers) == 1
+    assert [r.description for r in emulator.refused] == ["Bad Request: message to edit not found"]
+    emulator.clear_requests()  # that refusal is the only way to learn the message is gone

@@ -64,3 +64,10 @@ async def test_command_menu_is_set_per_language(emulator: BotApiEmulator, bot: T
         assert names[:4] == ["start", "tactics", "conscription", "orgs"]
         assert {"search", "language", "help", "privacy", "about"} <= set(names)
     assert commands["ru"][1]["description"] != commands["en"][1]["description"]
+
+
+async def test_a_deep_link_with_a_lone_surrogate_gets_the_welcome(emulator: BotApiEmulator, bot: TropaApp) -> None:
+    # JSON can carry "\ud800", UTF-8 and SQLite cannot: the fuzz test's unicode reached the item lookup and raised.
+    user = emulator.user(user_id=5550020, first_name="Ann", language_code="en")
+    for payload in ("orgs_\ud800", "orgs_ovd-info\udfff", "\ud83d"):
+        assert (await say(emulator, user, f"/start {payload}")).shown.startswith("Tropa")

@@ -1,6 +1,6 @@
 """A strict loopback Telegram Bot API emulator for tests and benchmarks."""
 
-from .emulator import DEFAULT_TOKEN, BotApiEmulator
+from .emulator import DEFAULT_TOKEN, BotApiEmulator, command_entities
 from .errors import ApiError
 from .html_entities import HtmlParseError, parse_html, utf16_len
 from .state import Chat, FakeUser, Msg, Req
@@ -14,6 +14,7 @@ __all__ = [
     "HtmlParseError",
     "Msg",
     "Req",
+    "command_entities",
     "parse_html",
     "utf16_len",
 ]

@@ -12,6 +12,7 @@ from typing import Any
 
 from .faults import DelayRule, FaultRule
 from .html_entities import utf16_len
+from .methods import file_suffix
 from .server import ApiServer
 from .state import JSON, Chat, EmulatorState, FakeUser, Msg, PendingQuery, Req, StoredFile
 from .validate import CANONICAL
@@ -20,8 +21,15 @@ from .webhook import REGISTERED, Delivery, WebhookPusher
 DEFAULT_TOKEN = "123456789:AAtest-token-for-the-emulator-only_x"
 _COMMAND_RE = re.compile(r"/[A-Za-z0-9_]{1,64}(@[A-Za-z0-9_]{3,32})?")
 _MESSAGE_KEYS = ("message", "edited_message", "channel_post", "edited_channel_post")
+_NEW_MESSAGE_KEYS = ("message", "channel_post")
 ChatRef = int | FakeUser
 _BUSY_SLACK = 0.03
+
+
+def command_entities(text: str) -> list[JSON]:
+    """The bot_command entity Telegram puts on a text that starts with a command, if it does."""
+    match = _COMMAND_RE.match(text)
+    return [{"type": "bot_command", "offset": 0, "length": utf16_len(match.group())}] if match else []
 
 
 class BotApiEmulator:
@@ -122,8 +130,7 @@ class BotApiEmulator:
         """Push a text message from user (commands get a bot_command entity); returns the update_id."""
         chat = self._chat_for(user, chat_type, chat_id, title)
         if entities is None:
-            match = _COMMAND_RE.match(text)
-            entities = [{"type": "bot_command", "offset": 0, "length": utf16_len(match.group())}] if match else []
+            entities = command_entities(text)
         channel = chat.type == "channel"
         msg = Msg(
             message_id=chat.allocate_id(),
@@ -160,14 +167,19 @@ class BotApiEmulator:
             ids.append(chat.add(msg).message_id)
         return ids
 
-    def send_document(self, user: FakeUser, data: bytes, filename: str, caption: str | None = None) -> int:
-        """Push a private message with a document the user uploaded; the bot can getFile and download it."""
-        chat = self._chat_for(user, "private", None)
+    def upload(self, data: bytes, filename: str) -> JSON:
+        """A file as a user uploads it: the Document object, which the bot can getFile and download."""
         file_id = self.state.new_id("BQAD")
-        path = f"documents/upload_{len(self.state.files)}_{filename}"
+        path = f"documents/upload_{len(self.state.files)}.{file_suffix(filename)}"
         stored = StoredFile(file_id, file_id[-16:], data, path, filename, None)
         self.state.files[file_id] = stored
         self.state.file_paths[path] = stored
+        return stored.document()
+
+    def send_document(self, user: FakeUser, data: bytes, filename: str, caption: str | None = None) -> int:
+        """Push a private message with a document the user uploaded; the bot can getFile and download it."""
+        chat = self._chat_for(user, "private", None)
+        document = self.upload(data, filename)
         msg = Msg(
             message_id=chat.allocate_id(),
             chat=chat,
@@ -175,17 +187,34 @@ class BotApiEmulator:
             from_bot=False,
             date=int(self.state.now()),
             caption=caption,
-            document=stored.document(),
+            document=document,
         )
         chat.add(msg)
         return self.state.updates.push({"message": msg.to_api()})
 
     def send_update(self, raw: JSON) -> int:
-        """Push any raw update (update_id filled in if missing); well-formed chats/messages are remembered."""
+        """Push any raw update (update_id filled in if missing); well-formed chats/messages are remembered.
+
+        A new message or channel post without a message_id gets its chat's next one, as Telegram would give it.
+        An update never brings a deleted message back; an inaccessible message (date 0) only tells of its chat.
+        """
+        raw = dict(raw)
         self._absorb(raw)
-        return self.state.updates.push(dict(raw))
+        return self.state.updates.push(raw)
+
+    def issue_query(self, kind: str, user: FakeUser) -> str:
+        """A fresh callback ("callback") or inline ("inline") query id, as Telegram issues one, answerable once."""
+        query_id = self.state.new_id("")
+        self.state.queries[query_id] = PendingQuery(query_id, kind, user.id, self.state.now())
+        return query_id
 
     def _absorb(self, raw: JSON) -> None:
+        for key in _NEW_MESSAGE_KEYS:
+            message = raw.get(key)
+            if isinstance(message, dict) and "message_id" not in message:
+                chat = self._chat_of(message)
+                if chat is not None:
+                    raw[key] = {"message_id": chat.allocate_id(), **message}
         candidates = [raw.get(key) for key in _MESSAGE_KEYS]
         callback = raw.get("callback_query")
         if isinstance(callback, dict):
@@ -196,19 +225,29 @@ class BotApiEmulator:
             except (TypeError, ValueError, KeyError, AttributeError):
                 continue
 
-    def _absorb_message(self, message: Any) -> None:
-        if not isinstance(message, dict) or not isinstance(message.get("chat"), dict):
-            return
-        info = message["chat"]
-        chat_id, chat_type = info["id"], info["type"]
-        if not isinstance(chat_id, int) or not isinstance(chat_type, str):
-            return
+    def _chat_of(self, message: JSON) -> Chat | None:
+        """The chat a raw message names, remembered on first sight; None if it names none."""
+        info = message.get("chat")
+        if not isinstance(info, dict):
+            return None
+        chat_id, chat_type = info.get("id"), info.get("type")
+        if not isinstance(chat_id, int) or isinstance(chat_id, bool) or not isinstance(chat_type, str):
+            return None
         chat = self.state.chats.get(chat_id)
         if chat is None:
-            fields = {k: info.get(k) for k in ("title", "username", "first_name", "last_name")}
+            fields: dict[str, Any] = {k: info.get(k) for k in ("title", "username", "first_name", "last_name")}
             chat = self.state.chats[chat_id] = Chat(chat_id, chat_type, **fields)
+        return chat
+
+    def _absorb_message(self, message: Any) -> None:
+        if not isinstance(message, dict):
+            return
+        chat = self._chat_of(message)
         message_id = message.get("message_id")
-        if not isinstance(message_id, int) or isinstance(message_id, bool):
+        if chat is None or message.get("date") == 0 or not isinstance(message_id, int) or isinstance(message_id, bool):
+            return
+        earlier = chat.messages.get(message_id)
+        if earlier is not None and earlier.deleted:
             return
         sender = message.get("from")
         known = {"message_id", "from", "chat", "date", "text", "entities"}
@@ -227,14 +266,17 @@ class BotApiEmulator:
             )
         )
 
+    def delete(self, chat_id: ChatRef, message_id: int) -> None:
+        """The person deleted a message (in a private chat, for both sides); the bot is not told."""
+        self.message(chat_id, message_id).deleted = True
+
     def click(self, user: FakeUser, message_id: int, data: str, *, chat_id: int | None = None) -> int:
         """Push a callback_query from user on a message (default: in user's private chat) with any data."""
         chat = self.state.chats.get(user.id if chat_id is None else chat_id)
         msg = chat.messages.get(message_id) if chat is not None else None
         if chat is None or msg is None or msg.deleted:
             raise LookupError(f"no live message {message_id} in chat {chat_id or user.id}")
-        query_id = self.state.new_id("")
-        self.state.queries[query_id] = PendingQuery(query_id, "callback", user.id, self.state.now())
+        query_id = self.issue_query("callback", user)
         callback = {
             "id": query_id,
             "from": user.to_api(),
@@ -248,8 +290,7 @@ class BotApiEmulator:
 
     def inline_query(self, user: FakeUser, query: str, offset: str = "", *, chat_type: str | None = None) -> int:
         """Push an inline_query; the bot's answer lands in inline_answers[inline_query_id]."""
-        query_id = self.state.new_id("")
-        self.state.queries[query_id] = PendingQuery(query_id, "inline", user.id, self.state.now())
+        query_id = self.issue_query("inline", user)
         inline: JSON = {"id": query_id, "from": user.to_api(), "query": query, "offset": offset}
         if chat_type is not None:
             inline["chat_type"] = chat_type

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import mimetypes
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -23,6 +24,12 @@ CONFLICT_WEBHOOK = (
     "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
 )
 CONFLICT_POLL = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
+
+
+def file_suffix(name: str) -> str:
+    """The extension Telegram keeps in a file_path, which it names itself whatever the uploader called the file."""
+    suffix = re.sub(r"[^A-Za-z0-9]", "", name.rsplit(".", 1)[-1] if "." in name else "")[:10]
+    return suffix or "bin"
 
 
 class _Poll:
@@ -329,8 +336,7 @@ class BotApi:
         unique = hashlib.sha1(data + file_id.encode(), usedforsecurity=False).hexdigest()[:16]
         name = filename or "file"
         mime = content_type or mimetypes.guess_type(name)[0]
-        suffix = name.rsplit(".", 1)[-1] if "." in name else "bin"
-        path = f"documents/file_{len(self.st.files)}.{suffix}"
+        path = f"documents/file_{len(self.st.files)}.{file_suffix(name)}"
         stored = StoredFile(file_id, unique, data, path, filename, mime)
         self.st.files[file_id] = stored
         self.st.file_paths[path] = stored

@@ -163,3 +163,42 @@ async def test_wait_for(emu: BotApiEmulator) -> None:
     await emu.wait_for(lambda: bool(flag), timeout=1)
     with pytest.raises(TimeoutError):
         await emu.wait_for(lambda: False, timeout=0.05)
+
+
+async def test_send_update_gives_new_messages_the_next_id_and_never_revives_a_deleted_one(
+    emu: BotApiEmulator, api: RawApi, alisa: FakeUser
+) -> None:
+    chat = {"id": alisa.id, "type": "private", "first_name": "Alisa"}
+    sender = {"id": alisa.id, "is_bot": False, "first_name": "Alisa"}
+    emu.send_update({"message": {"date": 1, "chat": chat, "from": sender, "text": "second"}})
+    first, second = [u["message"] for u in await api.ok("getUpdates")]
+    assert (first["message_id"], second["message_id"]) == (1, 2)
+    sent = await api.ok("sendMessage", chat_id=alisa.id, text="answer")
+    assert sent["message_id"] == 3
+    await api.ok("deleteMessage", chat_id=alisa.id, message_id=3)
+    emu.send_update({"callback_query": {"id": "q", "from": sender, "chat_instance": "1", "message": sent}})
+    assert emu.message(alisa, 3).deleted  # a stale button press does not bring the message back
+    inaccessible = {"chat": chat, "message_id": 99, "date": 0}
+    emu.send_update({"callback_query": {"id": "r", "from": sender, "chat_instance": "1", "message": inaccessible}})
+    assert 99 not in emu.chat(alisa).messages  # type: ignore[union-attr]
+    other = {"chat": {"id": 4242, "type": "private", "first_name": "B"}, "message_id": 7, "date": 0}
+    emu.send_update({"callback_query": {"id": "s", "from": sender, "chat_instance": "2", "message": other}})
+    assert emu.messages(4242) == []
+    assert await api.ok("sendMessage", chat_id=4242, text="the chat exists") is not None
+
+
+async def test_issued_queries_are_answerable_once(emu: BotApiEmulator, api: RawApi, alisa: FakeUser) -> None:
+    query_id = emu.issue_query("callback", alisa)
+    assert await api.ok("answerCallbackQuery", callback_query_id=query_id) is True
+    assert (await api.err("answerCallbackQuery", callback_query_id=query_id))[0] == 400
+    inline = emu.issue_query("inline", alisa)
+    assert (await api.err("answerCallbackQuery", callback_query_id=inline))[0] == 400
+    assert await api.ok("answerInlineQuery", inline_query_id=inline, results=[]) is True
+
+
+async def test_a_lone_surrogate_travels_as_a_json_escape(emu: BotApiEmulator, api: RawApi) -> None:
+    user = emu.user(user_id=5, first_name="U")
+    emu.send_message(user, "a\ud800b")
+    status, body = await api.call("getUpdates")
+    assert status == 200
+    assert body["result"][0]["message"]["text"] == "a\ud800b"

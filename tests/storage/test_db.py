@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -94,4 +95,27 @@ async def test_deleted_bytes_leave_the_disk_after_a_checkpoint(raw_db: aiosqlite
 
     await raw_db.execute("DELETE FROM t WHERE x = ?", (marker,))
     await checkpoint(raw_db)
+    assert marker not in on_disk(db_path)
+
+
+async def test_checkpoint_waits_for_a_query_in_flight_on_the_same_connection(
+    raw_db: aiosqlite.Connection, db_path: Path
+) -> None:
+    # Handlers share one connection: a reader between its execute and its fetch made /forget fail (fuzz test).
+    marker = b"tropa-secret-marker-in-flight"
+    await raw_db.execute("CREATE TABLE t (x BLOB)")
+    await raw_db.executemany("INSERT INTO t VALUES (?)", [(marker,), (b"other",)])
+    await raw_db.commit()
+
+    async def slow_reader() -> None:
+        async with raw_db.execute("SELECT x FROM t") as cursor:
+            await asyncio.sleep(0.05)
+            await cursor.fetchall()
+
+    async def forget() -> None:
+        await raw_db.execute("DELETE FROM t WHERE x = ?", (marker,))
+        await checkpoint(raw_db)
+
+    await asyncio.gather(slow_reader(), forget())
+    assert db_path.with_name(db_path.name + "-wal").stat().st_size == 0
     assert marker not in on_disk(db_path)
