@@ -11,10 +11,11 @@ from collections.abc import Callable, Coroutine
 from functools import wraps
 from typing import Any, TypeVar
 
-from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
+from telegram import CallbackQuery, Chat, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import filters
 
+from bot import keyboards
 from bot.context import Context
 from bot.i18n import lang_from_code
 from bot.render import MESSAGE_LIMIT, split_html
@@ -87,6 +88,16 @@ async def edit(context: Context, message: Message, text_html: str, markup: Inlin
         if "not modified" not in reason:
             raise
     shown.remember(key, digest)
+
+
+async def private_press(update: Update) -> tuple[CallbackQuery, Chat, keyboards.Callback] | None:
+    """A press, in a private chat, of a button we made; anything else (forged, on a shared message) is answered."""
+    query, chat = update.callback_query, update.effective_chat
+    parsed = keyboards.parse_callback(query.data if query else None)
+    if query is None or parsed is None or chat is None or chat.type != "private":
+        await answer_query(update)
+        return None
+    return query, chat, parsed
 
 
 async def answer_query(update: Update, text: str | None = None, alert: bool = False) -> None:

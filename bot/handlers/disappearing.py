@@ -11,7 +11,7 @@ from telegram.ext import Application, CallbackQueryHandler, TypeHandler
 
 from bot import keyboards
 from bot.context import Context
-from bot.handlers.common import answer_query, reader_lang, timed
+from bot.handlers.common import answer_query, private_press, reader_lang, timed
 from bot.handlers.subscribe import show_settings
 
 GROUP = -2  # before the flood limit (-1) and every feature (0)
@@ -27,11 +27,10 @@ async def note_incoming(update: Update, context: Context) -> None:
 @timed("disappear_set")
 async def disappear_button(update: Update, context: Context) -> None:
     """Store off, 1 hour or 24 hours and show the settings again; turning it on takes this message along."""
-    query, chat = update.callback_query, update.effective_chat
-    parsed = keyboards.parse_callback(query.data if query else None)
-    if query is None or parsed is None or chat is None or chat.type != "private":
-        await answer_query(update)
+    press = await private_press(update)
+    if press is None:
         return
+    query, chat, parsed = press
     lang = await reader_lang(update, context)
     t = context.texts
     seconds = int(parsed.step) * 3600

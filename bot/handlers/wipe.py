@@ -19,7 +19,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot import keyboards
 from bot.context import Context
 from bot.disappearing import delete
-from bot.handlers.common import PRIVATE, answer_query, edit, reader_lang, timed
+from bot.handlers.common import PRIVATE, answer_query, edit, private_press, reader_lang, timed
 from bot.handlers.forget import forget_chat
 from bot.render import esc
 
@@ -83,11 +83,10 @@ async def wipe_command(update: Update, context: Context) -> None:
 @timed("wipe_choice")
 async def wipe_button(update: Update, context: Context) -> None:
     """Forget everything too, or keep the settings; either way the answer is a pop-up and the offer is deleted."""
-    query, chat = update.callback_query, update.effective_chat
-    parsed = keyboards.parse_callback(query.data if query else None)
-    if query is None or parsed is None or chat is None or chat.type != "private":
-        await answer_query(update)
+    press = await private_press(update)
+    if press is None:
         return
+    query, chat, parsed = press
     lang = await reader_lang(update, context)
     t = context.texts
     if parsed.step == "f":
